@@ -1,0 +1,195 @@
+// Package assets answers "open this name" for TFTP and HTTP alike: the boot
+// programs embedded at build time (or found in Debian's /usr/lib/ipxe), and
+// the files of the user's assets folder, with every path check in one place.
+package assets
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// embedded holds the boot programs that `make assets` put into assets/boot.
+// The folder always holds README.md, so the build works without them.
+//
+//go:embed boot
+var embedded embed.FS
+
+// BootPrograms are the names of the iPXE builds rackboot hands out.
+var BootPrograms = []string{"undionly.kpxe", "ipxe.efi", "snponly.efi"}
+
+// SystemDir is where Debian's ipxe package installs the boot programs; used
+// when a program was not embedded.
+const SystemDir = "/usr/lib/ipxe"
+
+// Errors returned by Open.
+var (
+	ErrNotFound = errors.New("file not found")
+	ErrUnsafe   = errors.New("path leaves the assets tree")
+)
+
+// File is an open asset.
+type File struct {
+	io.ReadSeeker
+	io.Closer
+	Name    string
+	Size    int64
+	ModTime time.Time
+}
+
+// Store opens boot programs and assets.
+type Store struct {
+	dir       string // the user's assets folder; "" for none
+	systemDir string
+	boot      fs.FS
+	log       logrus.FieldLogger
+}
+
+// New returns a Store serving the folder dir (may be "") plus the boot
+// programs.
+func New(dir string, log logrus.FieldLogger) *Store {
+	sub, _ := fs.Sub(embedded, "boot")
+	return &Store{dir: dir, systemDir: SystemDir, boot: sub, log: log}
+}
+
+// WithSystemDir returns a copy of s that looks for boot programs missing from
+// the binary in dir instead of /usr/lib/ipxe (for tests).
+func (s *Store) WithSystemDir(dir string) *Store {
+	c := *s
+	c.systemDir = dir
+	return &c
+}
+
+// WithoutEmbedded returns a copy of s that ignores the embedded programs
+// (for tests).
+func (s *Store) WithoutEmbedded() *Store {
+	c := *s
+	c.boot = emptyFS{}
+	return &c
+}
+
+// Clean turns a requested name into a slash-separated path relative to the
+// asset root, or returns ErrUnsafe. It rejects NUL bytes, backslashes,
+// absolute paths and any ".." element, rather than resolving them: a client
+// that asks for one is probing, not booting.
+func Clean(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, "\x00\\") {
+		return "", fmt.Errorf("%q: %w", name, ErrUnsafe)
+	}
+	if strings.HasPrefix(name, "/") {
+		return "", fmt.Errorf("%q: %w", name, ErrUnsafe)
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == ".." {
+			return "", fmt.Errorf("%q: %w", name, ErrUnsafe)
+		}
+	}
+	c := path.Clean(name)
+	if c == "." {
+		return "", fmt.Errorf("%q: %w", name, ErrNotFound)
+	}
+	return c, nil
+}
+
+// Open opens name: first the assets folder, then the boot programs embedded
+// in the binary, then Debian's copies in the system folder. A name that
+// is not safe (see Clean) or resolves through a symlink out of the assets
+// folder is refused with ErrUnsafe.
+func (s *Store) Open(name string) (*File, error) {
+	rel, err := Clean(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.dir != "" {
+		f, err := s.openInDir(rel)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return f, err
+		}
+	}
+	if isBootProgram(rel) {
+		return s.openBootProgram(rel)
+	}
+	return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
+}
+
+// openInDir opens rel inside the assets folder, refusing symlinks that lead
+// out of it.
+func (s *Store) openInDir(rel string) (*File, error) {
+	root, err := filepath.EvalSymlinks(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("assets folder %s: %w", s.dir, ErrNotFound)
+	}
+	full, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
+	}
+	if full != root && !strings.HasPrefix(full, root+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s: %w", rel, ErrUnsafe)
+	}
+	return openOS(full, rel)
+}
+
+// openBootProgram opens an embedded boot program, or Debian's copy.
+func (s *Store) openBootProgram(rel string) (*File, error) {
+	if f, err := s.boot.Open(rel); err == nil {
+		st, err := f.Stat()
+		if err == nil {
+			if rs, ok := f.(io.ReadSeeker); ok {
+				return &File{ReadSeeker: rs, Closer: f, Name: rel, Size: st.Size(), ModTime: st.ModTime()}, nil
+			}
+		}
+		f.Close()
+	}
+	full := filepath.Join(s.systemDir, rel)
+	f, err := openOS(full, rel)
+	if err != nil {
+		s.log.WithField("file", rel).Warnf("boot program %s is neither embedded nor in %s: run `make assets` or apt-get install ipxe", rel, s.systemDir)
+	}
+	return f, err
+}
+
+func openOS(full, rel string) (*File, error) {
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
+	}
+	return &File{ReadSeeker: f, Closer: f, Name: rel, Size: st.Size(), ModTime: st.ModTime()}, nil
+}
+
+func isBootProgram(name string) bool {
+	for _, p := range BootPrograms {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Embedded lists the boot programs built into this binary.
+func (s *Store) Embedded() []string {
+	var out []string
+	for _, p := range BootPrograms {
+		if _, err := fs.Stat(s.boot, p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) { return nil, fs.ErrNotExist }

@@ -1,0 +1,64 @@
+// Command rackboot is a network boot appliance: DHCP (full or proxy), TFTP
+// and HTTP in one process, driven by one YAML inventory.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := newRootCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "rackboot:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCommand builds the command tree. Flags may also be given as
+// environment variables: --log-level as RACKBOOT_LOG_LEVEL.
+func newRootCommand() *cobra.Command {
+	v := viper.New()
+	v.SetEnvPrefix("RACKBOOT")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	root := &cobra.Command{
+		Use:           "rackboot",
+		Short:         "Network boot appliance: DHCP, TFTP and HTTP from one inventory",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCommand(v), newCheckCommand(), newVersionCommand())
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "rackboot", version)
+		},
+	}
+}
+
+// newLogger returns a text logger on stderr at the named level.
+func newLogger(level string) (*logrus.Logger, error) {
+	lvl, err := logrus.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level %q: want one of trace, debug, info, warn, error", level)
+	}
+	log := logrus.New()
+	log.SetOutput(os.Stderr)
+	log.SetLevel(lvl)
+	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
+	return log, nil
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/rackboot/rackboot/assets"
+	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/httpboot"
+	"github.com/rackboot/rackboot/tftp"
+)
+
+// newServeCommand runs the DHCP, TFTP and HTTP servers.
+func newServeCommand(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve [--config FILE] [--interface IF] [--log-level LEVEL]",
+		Short: "Serve DHCP, TFTP and HTTP so machines boot from the network",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v.GetBool("proxy") {
+				return errors.New("--proxy: proxyDHCP is not built yet; use dhcp.mode: off with your own DHCP server")
+			}
+			log, err := newLogger(v.GetString("log-level"))
+			if err != nil {
+				return err
+			}
+			cfg, err := loadConfig(v.GetString("config"))
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cfg, v.GetString("interface"), log)
+		},
+	}
+	f := cmd.Flags()
+	f.String("config", "", "inventory file (default: the embedded default inventory)")
+	f.String("interface", "", "interface DHCP listens on (overrides server.interface)")
+	f.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	f.Bool("proxy", false, "run as proxyDHCP beside another DHCP server (reserved)")
+	f.VisitAll(func(fl *pflag.Flag) { v.BindPFlag(fl.Name, fl) })
+	return cmd
+}
+
+// loadConfig reads the inventory, or returns the embedded default.
+func loadConfig(file string) (*config.Config, error) {
+	if file == "" {
+		return config.Default(), nil
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to start, the inventory is not valid:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// runtime is what serve works out before it starts listening.
+type runtime struct {
+	ifi     *net.Interface
+	addr    netip.Addr
+	subnets []config.Subnet
+}
+
+// resolve finds the interface, the advertised address and the subnets.
+func resolve(cfg *config.Config, ifFlag string) (runtime, error) {
+	name := cfg.Server.Interface
+	if ifFlag != "" {
+		name = ifFlag
+	}
+	ifi, prefix, err := pickInterface(name)
+	if err != nil {
+		return runtime{}, err
+	}
+	rt := runtime{ifi: ifi, addr: prefix.Addr(), subnets: cfg.DHCP.Subnets}
+	if cfg.Server.Addr.IsValid() {
+		rt.addr = cfg.Server.Addr
+	}
+	if cfg.DHCP.Mode == config.ModeFull && len(rt.subnets) == 0 {
+		sn, err := dhcp.AutoSubnet(prefix)
+		if err != nil {
+			return runtime{}, err
+		}
+		rt.subnets = []config.Subnet{sn}
+	}
+	return rt, nil
+}
+
+// serve runs every server until ctx ends or one fails.
+func serve(ctx context.Context, cfg *config.Config, ifFlag string, log *logrus.Logger) error {
+	rt, err := resolve(cfg, ifFlag)
+	if err != nil {
+		return err
+	}
+	var inv atomic.Pointer[boot.Inventory]
+	inv.Store(boot.NewInventory(cfg))
+	store := assets.New(cfg.Server.Assets, log)
+	info := dhcp.ServerInfo{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort}
+	log.WithFields(logrus.Fields{
+		"version": version, "config": cfg.File, "interface": rt.ifi.Name, "address": rt.addr,
+		"dhcp": cfg.DHCP.Mode, "http_port": cfg.Server.HTTPPort, "tftp_port": cfg.Server.TFTPPort,
+		"embedded": store.Embedded(),
+	}).Info("rackboot starting")
+	for _, sn := range rt.subnets {
+		log.WithFields(logrus.Fields{"cidr": sn.Prefix, "range": sn.Range}).Info("dhcp subnet")
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var running []func()
+	defer func() {
+		for i := len(running) - 1; i >= 0; i-- {
+			running[i]()
+		}
+	}()
+
+	stopHTTP, err := startHTTP(cfg, &inv, store, info, log, cancel)
+	if err != nil {
+		return err
+	}
+	running = append(running, stopHTTP)
+	stopTFTP, err := startTFTP(cfg, store, log, cancel)
+	if err != nil {
+		return err
+	}
+	running = append(running, stopTFTP)
+	if cfg.DHCP.Mode == config.ModeFull {
+		stopDHCP, err := startDHCP(ctx, rt, &inv, info, log, cancel)
+		if err != nil {
+			return err
+		}
+		running = append(running, stopDHCP)
+	}
+	<-ctx.Done()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("rackboot stopping")
+	return nil
+}
+
+// startHTTP listens on every address at server.http_port.
+func startHTTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *assets.Store, info dhcp.ServerInfo, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Server.HTTPPort))
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	srv := httpboot.New(httpboot.Options{
+		Inventory: inv.Load, Assets: store, Log: log,
+		BaseURL: "http://" + netip.AddrPortFrom(info.Addr, uint16(info.HTTPPort)).String(),
+	})
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("http: %w", err))
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
+// startTFTP listens on every address at server.tftp_port.
+func startTFTP(cfg *config.Config, store *assets.Store, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+	conn, err := net.ListenPacket("udp4", ":"+strconv.Itoa(cfg.Server.TFTPPort))
+	if err != nil {
+		return nil, fmt.Errorf("tftp: %w", err)
+	}
+	srv := tftp.New(store, log)
+	go func() {
+		if err := srv.Serve(conn); err != nil && !errors.Is(err, net.ErrClosed) {
+			fail(fmt.Errorf("tftp: %w", err))
+		}
+	}()
+	return srv.Shutdown, nil
+}
+
+// startDHCP opens the raw socket on the interface and answers requests.
+func startDHCP(ctx context.Context, rt runtime, inv *atomic.Pointer[boot.Inventory], info dhcp.ServerInfo, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+	conn, err := dhcp.ListenRaw(rt.ifi, rt.addr, true)
+	if err != nil {
+		return nil, fmt.Errorf("dhcp: %w", err)
+	}
+	h := dhcp.NewHandler(dhcp.HandlerConfig{Inventory: inv.Load, Subnets: rt.subnets, Server: info, Log: log})
+	srv := dhcp.NewServer(conn, h, log, 4)
+	done := make(chan struct{})
+	dctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer close(done)
+		if err := srv.Serve(dctx); err != nil {
+			fail(fmt.Errorf("dhcp: %w", err))
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}

@@ -1,0 +1,118 @@
+// Package config reads and validates the rackboot inventory file: one YAML
+// document that says where the servers listen, how DHCP behaves, which boot
+// profiles exist and which machines and groups get which profile.
+package config
+
+import (
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Config is one validated inventory. Values are filled by Parse; the typed
+// fields tagged `yaml:"-"` are derived during validation and are ready to use.
+// A Config is never modified after Parse returns.
+type Config struct {
+	Server         Server             `yaml:"server"`
+	DHCP           DHCP               `yaml:"dhcp"`
+	Profiles       map[string]Profile `yaml:"profiles"`
+	Machines       []Machine          `yaml:"machines"`
+	Groups         []Group            `yaml:"groups"`
+	DefaultProfile string             `yaml:"default_profile"`
+
+	// File is the name the inventory was read from, for messages.
+	File string `yaml:"-"`
+}
+
+// Server says where rackboot listens and what it serves.
+type Server struct {
+	Interface string `yaml:"interface"`
+	Address   string `yaml:"address"`
+	HTTPPort  int    `yaml:"http_port"`
+	TFTPPort  int    `yaml:"tftp_port"`
+	Assets    string `yaml:"assets"`
+	DataDir   string `yaml:"data_dir"`
+
+	// Addr is Address parsed; invalid (zero) when the address is to be
+	// taken from the interface.
+	Addr netip.Addr `yaml:"-"`
+}
+
+// DHCP modes.
+const (
+	ModeFull  = "full"
+	ModeProxy = "proxy"
+	ModeOff   = "off"
+)
+
+// DHCP configures the DHCP responder.
+type DHCP struct {
+	Mode    string   `yaml:"mode"`
+	Subnets []Subnet `yaml:"subnets"`
+}
+
+// Subnet is one IPv4 network rackboot hands addresses out on.
+type Subnet struct {
+	CIDR      string   `yaml:"cidr"`
+	Range     string   `yaml:"range"`
+	Router    string   `yaml:"router"`
+	DNS       []string `yaml:"dns"`
+	Domain    string   `yaml:"domain"`
+	LeaseTime Duration `yaml:"lease_time"`
+
+	Prefix     netip.Prefix `yaml:"-"`
+	RangeStart netip.Addr   `yaml:"-"`
+	RangeEnd   netip.Addr   `yaml:"-"`
+	RouterAddr netip.Addr   `yaml:"-"`
+	DNSAddrs   []netip.Addr `yaml:"-"`
+}
+
+// Profile says how a machine boots. Exactly one of Kernel, Local, Shell and
+// Menu is set.
+type Profile struct {
+	// Kernel is a file under the assets folder or an http(s) URL.
+	Kernel string `yaml:"kernel"`
+	// Initrd lists files under the assets folder or http(s) URLs.
+	Initrd  []string `yaml:"initrd"`
+	Cmdline string   `yaml:"cmdline"`
+	// Local boots from the machine's local disk (iPXE "exit").
+	Local bool `yaml:"local"`
+	// Shell drops to the iPXE shell.
+	Shell bool `yaml:"shell"`
+	// Menu shows an iPXE menu of other profiles.
+	Menu *Menu `yaml:"menu"`
+
+	// Name is the profile's key in the profiles map.
+	Name string `yaml:"-"`
+}
+
+// Menu is an iPXE menu whose items are other profiles.
+type Menu struct {
+	Title   string   `yaml:"title"`
+	Items   []string `yaml:"items"`
+	Default string   `yaml:"default"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Machine is one known machine, found by its MAC address.
+type Machine struct {
+	MAC      string            `yaml:"mac"`
+	UUID     string            `yaml:"uuid"`
+	Hostname string            `yaml:"hostname"`
+	IPv4     string            `yaml:"ipv4"`
+	Profile  string            `yaml:"profile"`
+	Labels   map[string]string `yaml:"labels"`
+
+	HWAddr net.HardwareAddr `yaml:"-"`
+	Addr   netip.Addr       `yaml:"-"`
+}
+
+// Group gives a profile to every machine whose facts match its selector.
+type Group struct {
+	Name     string            `yaml:"name"`
+	Selector map[string]string `yaml:"selector"`
+	Profile  string            `yaml:"profile"`
+}
+
+// Duration is a time.Duration written as "1h", "90s" or a number of seconds.
+type Duration time.Duration

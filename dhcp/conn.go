@@ -1,0 +1,152 @@
+package dhcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"github.com/mdlayher/packet"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Conn is the DHCP server's socket: it yields requests sent to UDP port 67
+// and sends replies the way a Delivery says. RawConn is the real one; tests
+// use a fake.
+type Conn interface {
+	// ReadRequest blocks for the next datagram to UDP port 67 and returns
+	// its payload, which stays valid until the next call.
+	ReadRequest() ([]byte, error)
+	// Send delivers one reply payload.
+	Send(payload []byte, to Delivery) error
+	Close() error
+}
+
+// RawConn reads UDP port 67 through an AF_PACKET socket on one interface,
+// so it sees broadcasts whoever holds the port, and sends replies as IPv4
+// datagrams to a MAC address (to a client that has no address yet) or,
+// for relays and clients that have one, through a UDP socket.
+type RawConn struct {
+	pc  *packet.Conn
+	udp *net.UDPConn // nil when another process holds port 67
+	src netip.Addr
+	buf []byte
+}
+
+var _ Conn = (*RawConn)(nil)
+
+// ListenRaw opens the raw socket on ifi with a BPF filter that passes only
+// unfragmented IPv4 UDP datagrams to port 67 carrying a BOOTREQUEST, and
+// binds UDP port 67 on the interface when it is free (that socket sends
+// routed unicast replies and keeps the kernel from answering "port
+// unreachable" to unicast requests). src is the replies' source address.
+func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, error) {
+	filter, err := requestFilter(67)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_IP, &packet.Config{Filter: filter})
+	if err != nil {
+		return nil, fmt.Errorf("raw socket on %s: %w", ifi.Name, err)
+	}
+	c := &RawConn{pc: pc, src: src, buf: make([]byte, 65536)}
+	if bindUDP {
+		if c.udp, err = listenUDP(ifi.Name, 67); err != nil {
+			pc.Close()
+			return nil, err
+		}
+		go drain(c.udp)
+	}
+	return c, nil
+}
+
+// requestFilter is a classic BPF program over the IPv4 header (packet
+// sockets of type SOCK_DGRAM start at the network header).
+func requestFilter(port uint32) ([]bpf.RawInstruction, error) {
+	return bpf.Assemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 9, Size: 1},                           // IP protocol
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17, SkipFalse: 7},      // UDP?
+		bpf.LoadAbsolute{Off: 6, Size: 2},                           // flags + fragment offset
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: 0x1fff, SkipTrue: 5}, // not a later fragment
+		bpf.LoadMemShift{Off: 0},                                    // X = IP header length
+		bpf.LoadIndirect{Off: 2, Size: 2},                           // UDP destination port
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: port, SkipFalse: 2},
+		bpf.LoadIndirect{Off: 8, Size: 1},                    // BOOTP op
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 1, SkipTrue: 1}, // BOOTREQUEST
+		bpf.RetConstant{Val: 0},
+		bpf.RetConstant{Val: 65535},
+	})
+}
+
+// listenUDP binds 0.0.0.0:port on one device, sharing the port.
+func listenUDP(dev string, port int) (*net.UDPConn, error) {
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			for _, o := range []int{unix.SO_REUSEADDR, unix.SO_BROADCAST} {
+				if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o, 1); serr != nil {
+					return
+				}
+			}
+			serr = unix.BindToDevice(int(fd), dev)
+		})
+		return errors.Join(err, serr)
+	}}
+	pc, err := lc.ListenPacket(context.Background(), "udp4", fmt.Sprintf("0.0.0.0:%d", port))
+	if err != nil {
+		return nil, fmt.Errorf("udp port %d on %s: %w", port, dev, err)
+	}
+	return pc.(*net.UDPConn), nil
+}
+
+// drain discards what arrives on the UDP socket: the raw socket already
+// sees every request.
+func drain(c *net.UDPConn) {
+	b := make([]byte, 1500)
+	for {
+		if _, _, err := c.ReadFrom(b); errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// ReadRequest implements Conn.
+func (c *RawConn) ReadRequest() ([]byte, error) {
+	for {
+		n, _, err := c.pc.ReadFrom(c.buf)
+		if err != nil {
+			return nil, err
+		}
+		d, err := parseUDP4(c.buf[:n])
+		if err != nil || d.DstPort != 67 {
+			continue
+		}
+		return d.Payload, nil
+	}
+}
+
+// Send implements Conn.
+func (c *RawConn) Send(payload []byte, to Delivery) error {
+	if to.L2() {
+		frame := udp4{Src: c.src, Dst: to.IP, SrcPort: 67, DstPort: uint16(to.Port), Payload: payload}.marshal()
+		_, err := c.pc.WriteTo(frame, &packet.Addr{HardwareAddr: to.MAC})
+		return err
+	}
+	if c.udp == nil {
+		return fmt.Errorf("no UDP socket to reach %s", to.IP)
+	}
+	_, err := c.udp.WriteToUDP(payload, &net.UDPAddr{IP: to.IP.AsSlice(), Port: to.Port})
+	return err
+}
+
+// Close implements Conn.
+func (c *RawConn) Close() error {
+	var err error
+	if c.udp != nil {
+		err = c.udp.Close()
+	}
+	return errors.Join(err, c.pc.Close())
+}

@@ -1,0 +1,269 @@
+package dhcp
+
+import (
+	"flag"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/iana"
+	"github.com/sirupsen/logrus"
+
+	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/config"
+)
+
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
+
+var (
+	serverAddr = netip.MustParseAddr("192.0.2.1")
+	knownMAC   = net.HardwareAddr{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
+	otherMAC   = net.HardwareAddr{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}
+)
+
+// testSubnet is 192.0.2.0/24 with a range of three addresses.
+func testSubnet() config.Subnet {
+	return config.Subnet{
+		CIDR: "192.0.2.0/24", Range: "192.0.2.100-192.0.2.102",
+		Prefix:     netip.MustParsePrefix("192.0.2.0/24"),
+		RangeStart: netip.MustParseAddr("192.0.2.100"), RangeEnd: netip.MustParseAddr("192.0.2.102"),
+		RouterAddr: serverAddr, DNSAddrs: []netip.Addr{serverAddr},
+		LeaseTime: config.Duration(time.Hour),
+	}
+}
+
+// relaySubnet is a relayed network, 198.51.100.0/24.
+func relaySubnet() config.Subnet {
+	return config.Subnet{
+		Prefix:     netip.MustParsePrefix("198.51.100.0/24"),
+		RangeStart: netip.MustParseAddr("198.51.100.10"), RangeEnd: netip.MustParseAddr("198.51.100.20"),
+		RouterAddr: netip.MustParseAddr("198.51.100.1"), LeaseTime: config.Duration(30 * time.Minute),
+	}
+}
+
+func testInventory(defaultProfile string) *boot.Inventory {
+	cfg := &config.Config{
+		Profiles: map[string]config.Profile{
+			"demo": {Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0"},
+		},
+		Machines: []config.Machine{{
+			MAC: knownMAC.String(), HWAddr: knownMAC, Hostname: "node1",
+			IPv4: "192.0.2.50", Addr: netip.MustParseAddr("192.0.2.50"), Profile: "demo",
+		}},
+		DefaultProfile: defaultProfile,
+	}
+	return boot.NewInventory(cfg)
+}
+
+func testHandler(t *testing.T, defaultProfile string, now func() time.Time) *Handler {
+	t.Helper()
+	inv := testInventory(defaultProfile)
+	log := logrus.New()
+	log.SetOutput(os.Stderr)
+	log.SetLevel(logrus.WarnLevel)
+	if now == nil {
+		now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	}
+	return NewHandler(HandlerConfig{
+		Inventory: func() *boot.Inventory { return inv },
+		Subnets:   []config.Subnet{testSubnet(), relaySubnet()},
+		Server:    ServerInfo{Addr: serverAddr, HTTPPort: 8080},
+		Log:       log, Now: now,
+	})
+}
+
+// request builds a request with a fixed transaction ID.
+func request(t *testing.T, mt dhcpv4.MessageType, mac net.HardwareAddr, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+	t.Helper()
+	all := append([]dhcpv4.Modifier{
+		dhcpv4.WithMessageType(mt),
+		dhcpv4.WithTransactionID(dhcpv4.TransactionID{1, 2, 3, 4}),
+	}, mods...)
+	req, err := dhcpv4.NewDiscovery(mac, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func pxe(arch iana.Arch) []dhcpv4.Modifier {
+	return []dhcpv4.Modifier{
+		dhcpv4.WithOption(dhcpv4.OptClassIdentifier("PXEClient:Arch:00007:UNDI:003010")),
+		dhcpv4.WithOption(dhcpv4.OptClientArch(arch)),
+	}
+}
+
+func ipxeMods() []dhcpv4.Modifier {
+	return []dhcpv4.Modifier{
+		dhcpv4.WithOption(dhcpv4.OptClassIdentifier("PXEClient:Arch:00000:UNDI:002001")),
+		dhcpv4.WithOption(dhcpv4.OptClientArch(iana.INTEL_X86PC)),
+		dhcpv4.WithOption(dhcpv4.OptUserClass("iPXE")),
+		dhcpv4.WithGeneric(optIPXEEncap, []byte{0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e}),
+	}
+}
+
+// TestReplyGolden checks whole replies against testdata/*.golden
+// (UPDATE_GOLDEN=1 rewrites them).
+func TestReplyGolden(t *testing.T) {
+	uuid := append([]byte{0}, []byte("0123456789abcdef")...)
+	relayed := []dhcpv4.Modifier{dhcpv4.WithGatewayIP(net.IPv4(198, 51, 100, 1)),
+		dhcpv4.WithGeneric(dhcpv4.OptionRelayAgentInformation, []byte{1, 3, 'e', 't', '0'})}
+	tests := []struct {
+		name string
+		req  func(t *testing.T) *dhcpv4.DHCPv4
+	}{
+		{"discover-bios-ipxe-known", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, knownMAC, ipxeMods()...)
+		}},
+		{"discover-uefi-pxe-unknown", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, append(pxe(iana.EFI_X86_64), dhcpv4.WithGeneric(optClientUUID, uuid))...)
+		}},
+		{"discover-bios-pxe-unknown", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, pxe(iana.INTEL_X86PC)...)
+		}},
+		{"discover-arm64-no-program", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, pxe(iana.EFI_ARM64)...)
+		}},
+		{"discover-httpclient", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC,
+				dhcpv4.WithOption(dhcpv4.OptClassIdentifier("HTTPClient:Arch:00016:UNDI:003000")),
+				dhcpv4.WithOption(dhcpv4.OptClientArch(iana.EFI_X86_64_HTTP)))
+		}},
+		{"discover-plain", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC)
+		}},
+		{"discover-relayed", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, relayed...)
+		}},
+		{"request-fixed-address", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeRequest, knownMAC, append(ipxeMods(),
+				dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(192, 0, 2, 50))),
+				dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverAddr.AsSlice())))...)
+		}},
+		{"request-wrong-fixed-address-nak", func(t *testing.T) *dhcpv4.DHCPv4 {
+			return request(t, dhcpv4.MessageTypeRequest, knownMAC,
+				dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(192, 0, 2, 100))))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHandler(t, "demo", nil)
+			reply := h.Handle(tt.req(t))
+			got := "no reply\n"
+			if reply != nil {
+				got = reply.Summary()
+			}
+			checkGolden(t, filepath.Join("testdata", tt.name+".golden"), got)
+		})
+	}
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (-want +got):\n-%s\n+%s", path, want, got)
+	}
+}
+
+// TestBootFields checks which boot file each client class gets.
+func TestBootFields(t *testing.T) {
+	tests := []struct {
+		name     string
+		mac      net.HardwareAddr
+		mods     []dhcpv4.Modifier
+		dflt     string
+		wantFile string
+		wantNext string
+	}{
+		{"ipxe gets the script URL", knownMAC, ipxeMods(), "", "http://192.0.2.1:8080/boot.ipxe", "0.0.0.0"},
+		{"bios pxe gets undionly", otherMAC, pxe(iana.INTEL_X86PC), "demo", "undionly.kpxe", "192.0.2.1"},
+		{"efi x86-64 gets ipxe.efi", otherMAC, pxe(iana.EFI_X86_64), "demo", "ipxe.efi", "192.0.2.1"},
+		{"efi bc gets ipxe.efi", otherMAC, pxe(iana.EFI_BC), "demo", "ipxe.efi", "192.0.2.1"},
+		{"unknown machine without default gets no boot", otherMAC, pxe(iana.INTEL_X86PC), "", "", "0.0.0.0"},
+		{"plain client gets no boot", otherMAC, nil, "demo", "", "0.0.0.0"},
+		{"arm64 has no program", otherMAC, pxe(iana.EFI_ARM64), "demo", "", "0.0.0.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHandler(t, tt.dflt, nil)
+			r := h.Handle(request(t, dhcpv4.MessageTypeDiscover, tt.mac, tt.mods...))
+			if r == nil {
+				t.Fatal("no offer")
+			}
+			if r.BootFileName != tt.wantFile || r.ServerIPAddr.String() != tt.wantNext {
+				t.Errorf("file, next-server = %q, %s; want %q, %s", r.BootFileName, r.ServerIPAddr, tt.wantFile, tt.wantNext)
+			}
+		})
+	}
+}
+
+// TestAddressLifecycle walks DISCOVER, REQUEST, RELEASE, exhaustion and an
+// offer that times out.
+func TestAddressLifecycle(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := testHandler(t, "demo", func() time.Time { return now })
+	macs := []net.HardwareAddr{{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 3}, {2, 0, 0, 0, 0, 4}}
+	offer := func(mac net.HardwareAddr) *dhcpv4.DHCPv4 {
+		return h.Handle(request(t, dhcpv4.MessageTypeDiscover, mac))
+	}
+	ack := func(mac net.HardwareAddr, ip net.IP) *dhcpv4.DHCPv4 {
+		return h.Handle(request(t, dhcpv4.MessageTypeRequest, mac,
+			dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(ip)),
+			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverAddr.AsSlice()))))
+	}
+	o := offer(macs[0])
+	if got := o.YourIPAddr.String(); got != "192.0.2.100" {
+		t.Fatalf("first offer = %s, want 192.0.2.100", got)
+	}
+	if again := offer(macs[0]); !again.YourIPAddr.Equal(o.YourIPAddr) {
+		t.Errorf("second DISCOVER from the same client got %s, want %s", again.YourIPAddr, o.YourIPAddr)
+	}
+	if a := ack(macs[0], o.YourIPAddr); a.MessageType() != dhcpv4.MessageTypeAck {
+		t.Fatalf("REQUEST got %s, want ACK", a.MessageType())
+	}
+	if n := ack(macs[1], o.YourIPAddr); n.MessageType() != dhcpv4.MessageTypeNak {
+		t.Errorf("REQUEST for another client's address got %s, want NAK", n.MessageType())
+	}
+	offer(macs[1])
+	offer(macs[2])
+	if r := offer(macs[3]); r != nil {
+		t.Errorf("exhausted pool still offered %s", r.YourIPAddr)
+	}
+	now = now.Add(DefaultOfferHold + time.Second)
+	if r := offer(macs[3]); r == nil || r.YourIPAddr.String() != "192.0.2.101" {
+		t.Errorf("after the offers lapsed, offer = %v, want 192.0.2.101", r)
+	}
+	h.Handle(request(t, dhcpv4.MessageTypeRelease, macs[0], dhcpv4.WithClientIP(o.YourIPAddr)))
+	if r := offer(macs[1]); r == nil || r.YourIPAddr.String() != "192.0.2.100" {
+		t.Errorf("after RELEASE, offer = %v, want 192.0.2.100", r)
+	}
+	if r := ack(macs[2], net.IPv4(192, 0, 2, 50)); r.MessageType() != dhcpv4.MessageTypeNak {
+		t.Errorf("REQUEST for a machine's fixed address got %s, want NAK", r.MessageType())
+	}
+}
+
+// TestRequestForOtherServer checks silence when the client chose another
+// server (RFC 2131 section 4.3.2).
+func TestRequestForOtherServer(t *testing.T) {
+	h := testHandler(t, "demo", nil)
+	r := h.Handle(request(t, dhcpv4.MessageTypeRequest, otherMAC,
+		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(192, 0, 2, 100))),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(192, 0, 2, 9)))))
+	if r != nil {
+		t.Errorf("answered a REQUEST meant for another server: %s", r.Summary())
+	}
+}

@@ -1,0 +1,332 @@
+#!/bin/bash
+# lab.sh boots virtual machines from rackboot inside a private network
+# namespace: a bridge br0 (192.0.2.1/24) with a tap device for a QEMU guest.
+# Nothing is ever sent on the host's own interfaces. Everything it creates
+# (the namespace, the processes it starts, a work folder) goes away on exit,
+# including on failure and Ctrl-C.
+#
+# Usage (as root):
+#   lab.sh e2e bios|uefi   boot one VM; exit 0 only when its console shows the
+#                          payload's marker and the profile's kernel command line
+#   lab.sh demo            boot one BIOS VM and narrate every step live
+#
+# Environment:
+#   RACKBOOT_BIN          rackboot binary (default: <repo>/bin/rackboot)
+#   RACKBOOT_PAYLOAD_DIR  kernel + initramfs (default: /var/cache/rackboot-lab;
+#                         built by payload.sh when missing)
+#   LAB_BOOT_TIMEOUT      seconds a VM may take (default: 240)
+#   LAB_KEEP=1            keep the work folder (logs, console, inventory)
+#
+# The file can also be sourced to reuse its functions.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LAB_DIR/../.." && pwd)
+RACKBOOT_BIN=${RACKBOOT_BIN:-$REPO_ROOT/bin/rackboot}
+PAYLOAD_DIR=${RACKBOOT_PAYLOAD_DIR:-/var/cache/rackboot-lab}
+BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-240}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+
+MARKER=RACKBOOT-E2E-MARKER
+VM_MAC=52:54:00:12:34:56
+SERVER_IP=192.0.2.1
+HTTP_PORT=8080
+
+NS=""          # the namespace this run created
+WORK=""        # this run's work folder
+PIDS=()        # processes this run started
+LAB_FAILED=1   # cleared on success; keeps WORK for inspection on failure
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# in_ns runs a command inside this run's namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# lab_up creates the namespace, the bridge and the tap device.
+lab_up() {
+	[ "$(id -u)" = 0 ] || die "must run as root (network namespaces, tap devices)"
+	WORK=$(mktemp -d /tmp/rackboot-lab.XXXXXX)
+	NS=rb-$$
+	trap lab_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	ip netns add "$NS" || die "ip netns add $NS failed"
+	in_ns ip link set lo up
+	in_ns ip link add br0 type bridge forward_delay 0
+	in_ns ip addr add "$SERVER_IP/24" dev br0
+	in_ns ip link set br0 up
+	in_ns ip tuntap add tap0 mode tap
+	in_ns ip link set tap0 master br0
+	in_ns ip link set tap0 up
+	log "namespace $NS: br0 $SERVER_IP/24, tap0; work folder $WORK"
+}
+
+# lab_down ends the processes this run started (by pid), then anything still
+# inside its own namespace (which only this run's processes can be in), then
+# removes the namespace.
+lab_down() {
+	local rc=$? pid
+	set +e
+	trap - EXIT INT TERM HUP
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	if [ -n "$NS" ] && ip netns list | grep -qw "^$NS"; then
+		for pid in $(ip netns pids "$NS" 2>/dev/null); do
+			kill -TERM "$pid" 2>/dev/null
+		done
+		sleep 0.5
+		for pid in "${PIDS[@]}" $(ip netns pids "$NS" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		wait 2>/dev/null
+		ip netns del "$NS" || log "could not delete namespace $NS"
+	fi
+	if [ -n "$WORK" ]; then
+		if [ "$LAB_FAILED" = 0 ] && [ "${LAB_KEEP:-0}" != 1 ]; then
+			rm -rf "$WORK"
+		else
+			log "kept work folder $WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+# ensure_payload builds the kernel and initramfs when they are missing.
+ensure_payload() {
+	if [ ! -s "$PAYLOAD_DIR/vmlinuz" ] || [ ! -s "$PAYLOAD_DIR/initrd.gz" ]; then
+		"$LAB_DIR/payload.sh" "$PAYLOAD_DIR" || die "payload.sh failed"
+	fi
+}
+
+# write_inventory MODE writes the inventory rackboot serves from.
+write_inventory() {
+	local mode=$1
+	cat >"$WORK/rackboot.yaml" <<EOF
+server:
+  interface: br0
+  address: $SERVER_IP
+  http_port: $HTTP_PORT
+  assets: $PAYLOAD_DIR
+  data_dir: $WORK/data
+dhcp:
+  mode: full
+  subnets:
+    - cidr: 192.0.2.0/24
+      range: 192.0.2.100-192.0.2.200
+      router: $SERVER_IP
+profiles:
+  demo:
+    kernel: vmlinuz
+    initrd: [initrd.gz]
+    cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode"
+machines:
+  - mac: "$VM_MAC"
+    hostname: node1
+    profile: demo
+default_profile: demo
+EOF
+	mkdir -p "$WORK/data"
+}
+
+# start_server starts rackboot in the namespace and waits until its HTTP
+# server answers. Its log goes to $WORK/rackboot.log.
+start_server() {
+	[ -x "$RACKBOOT_BIN" ] || die "$RACKBOOT_BIN is not built (make build)"
+	in_ns "$RACKBOOT_BIN" check --config "$WORK/rackboot.yaml" >"$WORK/check.log" 2>&1 ||
+		{ cat "$WORK/check.log" >&2; die "rackboot check rejected the lab inventory"; }
+	in_ns "$RACKBOOT_BIN" serve --config "$WORK/rackboot.yaml" --interface br0 \
+		--log-level debug </dev/null >"$WORK/rackboot.log" 2>&1 &
+	SERVER_PID=$!
+	PIDS+=("$SERVER_PID")
+	wait_http "$SERVER_PID" rackboot
+}
+
+# wait_http PID NAME waits up to 15 s for the HTTP port to accept a
+# connection (no request is sent, so none shows in the server's log).
+wait_http() {
+	local pid=$1 name=$2 i
+	for i in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || { server_log_tail; die "$name exited during start-up"; }
+		if in_ns timeout 1 bash -c "exec 3<>/dev/tcp/$SERVER_IP/$HTTP_PORT" 2>/dev/null; then
+			log "$name is up (pid $pid)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	server_log_tail
+	die "$name's HTTP server did not answer on $SERVER_IP:$HTTP_PORT within 15 s"
+}
+
+server_log_tail() {
+	[ -f "$WORK/rackboot.log" ] || return 0
+	echo "----- server log (last 60 lines): $WORK/rackboot.log" >&2
+	tail -n 60 "$WORK/rackboot.log" >&2
+}
+
+console_tail() {
+	[ -f "$WORK/console.log" ] || return 0
+	echo "----- VM console (last 60 lines): $WORK/console.log" >&2
+	tail -n 60 "$WORK/console.log" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >&2
+}
+
+# start_vm MODE boots the guest in the background; console to $WORK/console.log.
+start_vm() {
+	local mode=$1 nic=virtio-net-pci,netdev=n0,mac=$VM_MAC
+	local -a fw=()
+	case $mode in
+	bios) ;;
+	uefi)
+		[ -f "$OVMF_CODE" ] || die "$OVMF_CODE missing (apt-get install ovmf)"
+		cp "$OVMF_VARS" "$WORK/OVMF_VARS.fd"
+		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
+		nic+=,romfile= # no iPXE ROM: the firmware's own PXE loads ipxe.efi over TFTP
+		;;
+	*) die "unknown mode $mode (bios or uefi)" ;;
+	esac
+	VM_START=$(date +%s.%N)
+	in_ns timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -m 512 -nographic -no-reboot "${fw[@]}" \
+		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
+		-device "$nic" -boot n \
+		</dev/null >"$WORK/console.log" 2>"$WORK/qemu.err" &
+	VM_PID=$!
+	PIDS+=("$VM_PID")
+	log "booting $mode VM (pid $VM_PID, up to $BOOT_TIMEOUT s)"
+}
+
+# forget_pid drops a reaped process from PIDS so that cleanup never signals a
+# pid the system may have handed to someone else.
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+# wait_vm waits for the guest to power off; sets VM_RC and VM_SECONDS.
+wait_vm() {
+	VM_RC=0
+	wait "$VM_PID" || VM_RC=$?
+	forget_pid "$VM_PID"
+	VM_SECONDS=$(awk -v a="$(date +%s.%N)" -v b="$VM_START" 'BEGIN{printf "%.1f", a-b}')
+}
+
+# console_ok MODE reports whether the console shows the marker and then the
+# kernel command line the profile asked for. The kernel's own "Command line:"
+# line does not count: only the payload's /init prints "cmdline: ".
+console_ok() {
+	local mode=$1 clean
+	clean=$(tr -d '\r' <"$WORK/console.log")
+	grep -qx "$MARKER" <<<"$clean" &&
+		grep -E "^cmdline: " <<<"$clean" | grep -qw "rackboot.e2e=$mode"
+}
+
+# summarize prints what rackboot logged, one count per message.
+summarize() {
+	[ -f "$WORK/rackboot.log" ] || return 0
+	log "rackboot events: $(grep -o 'msg="[^"]*"' "$WORK/rackboot.log" | sort | uniq -c |
+		awk '{c=$1; $1=""; sub(/^ msg=/, ""); printf "%s%s x%d", sep, $0, c; sep=", "}' || true)"
+}
+
+cmd_e2e() {
+	local mode=${1:-}
+	case $mode in bios | uefi) ;; *) die "usage: lab.sh e2e bios|uefi" ;; esac
+	ensure_payload
+	lab_up
+	write_inventory "$mode"
+	start_server
+	start_vm "$mode"
+	wait_vm
+	local cmdline
+	cmdline=$(tr -d '\r' <"$WORK/console.log" | grep -m1 -E '^cmdline: ' || true)
+	summarize
+	if ! console_ok "$mode"; then
+		log "FAIL: $mode boot: no '$MARKER' with rackboot.e2e=$mode after ${VM_SECONDS}s (qemu exit $VM_RC)"
+		[ -s "$WORK/qemu.err" ] && { echo "----- qemu stderr" >&2; cat "$WORK/qemu.err" >&2; }
+		server_log_tail
+		console_tail
+		exit 1
+	fi
+	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		server_log_tail
+		die "FAIL: the VM booted but rackboot exited during the run"
+	fi
+	log "PASS: $mode boot reached the payload in ${VM_SECONDS}s; $cmdline"
+	LAB_FAILED=0
+}
+
+# narrate turns rackboot's logrus text lines into one human line per step.
+narrate() {
+	awk '
+	function parse(line,   rest, k, v, c, i) {
+		split("", f)
+		rest = line
+		while (match(rest, /^ *[A-Za-z_.]+=/)) {
+			k = substr(rest, RSTART, RLENGTH - 1); sub(/^ +/, "", k)
+			rest = substr(rest, RSTART + RLENGTH)
+			if (substr(rest, 1, 1) == "\"") {
+				v = ""
+				for (i = 2; i <= length(rest); i++) {
+					c = substr(rest, i, 1)
+					if (c == "\\") { v = v substr(rest, i + 1, 1); i++; continue }
+					if (c == "\"") break
+					v = v c
+				}
+				rest = substr(rest, i + 1)
+			} else {
+				match(rest, /^[^ ]*/); v = substr(rest, 1, RLENGTH); rest = substr(rest, RLENGTH + 1)
+			}
+			f[k] = v
+		}
+	}
+	function out(s) { print s; fflush() }
+	{
+		parse($0)
+		m = f["msg"]
+		if (m == "dhcp offer")         out("[dhcp] offer " f["ip"] " to " f["mac"] (f["bootfile"] != "" ? " boot " f["bootfile"] : ""))
+		else if (m == "dhcp ack")      out("[dhcp] ack   " f["ip"] " to " f["mac"] (f["bootfile"] != "" ? " boot " f["bootfile"] : ""))
+		else if (m == "tftp transfer") out("[tftp] sent " f["file"] " (" f["size"] " bytes) to " f["client"] " in " f["duration"])
+		else if (m == "http request")  out("[http] " f["method"] " " f["path"] " -> " f["status"] (f["mac"] != "" ? " (" f["mac"] ")" : ""))
+		else if (f["level"] == "warning" || f["level"] == "error" || f["level"] == "fatal")
+			out("[rackboot] " f["level"] ": " m)
+	}'
+}
+
+cmd_demo() {
+	ensure_payload
+	lab_up
+	write_inventory bios
+	start_server
+	log "rackboot serves $SERVER_IP on br0; log $WORK/rackboot.log"
+	tail -n +1 -F "$WORK/rackboot.log" 2>/dev/null > >(narrate) &
+	PIDS+=($!)
+	start_vm bios
+	wait_vm
+	sleep 0.3 # let the narrator catch up
+	local lines
+	lines=$(tr -d '\r' <"$WORK/console.log" | grep -A1 -x "$MARKER" || true)
+	if [ -n "$lines" ] && console_ok bios; then
+		sed 's/^/[vm] /' <<<"$lines"
+		log "the VM booted from rackboot and powered off after ${VM_SECONDS}s"
+		LAB_FAILED=0
+	else
+		log "the VM did not reach the payload (${VM_SECONDS}s, qemu exit $VM_RC)"
+		console_tail
+		exit 1
+	fi
+}
+
+main() {
+	case ${1:-} in
+	e2e) shift; cmd_e2e "$@" ;;
+	demo) cmd_demo ;;
+	*) echo "usage: $0 e2e bios|uefi | demo" >&2; exit 2 ;;
+	esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	main "$@"
+fi
