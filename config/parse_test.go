@@ -145,3 +145,28 @@ func parseErrors(t *testing.T, src string) string {
 	}
 	return err.Error()
 }
+
+// TestBootChoices checks loader and boot_method values.
+func TestBootChoices(t *testing.T) {
+	base := "server: {assets: /srv}\nprofiles:\n  p:\n    kernel: vmlinuz\n"
+	tests := []struct{ extra, want string }{
+		{"    loader: pxelinux\n", ""},
+		{"    loader: grub\n", `x.yaml:5: profiles.p.loader: "grub" is not a loader; use "ipxe" or "pxelinux"`},
+		{"    boot_method: http\n", ""},
+		{"    boot_method: nfs\n", `x.yaml:5: profiles.p.boot_method: "nfs" is not a boot method; use "pxe" (TFTP) or "http" (UEFI HTTP Boot)`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("x.yaml", []byte(base+tt.extra))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%q: error = %q, want %q", tt.extra, got, tt.want)
+		}
+	}
+	_, err := Parse("x.yaml", []byte("profiles:\n  p: {local: true, loader: pxelinux}\n"))
+	if err == nil || !strings.Contains(err.Error(), "pxelinux needs a kernel profile") {
+		t.Errorf("pxelinux on a local profile: error = %v", err)
+	}
+}

@@ -38,6 +38,18 @@ type Server struct {
 	Addr netip.Addr `yaml:"-"`
 }
 
+// Profile loaders.
+const (
+	LoaderIPXE     = "ipxe"
+	LoaderPXELINUX = "pxelinux"
+)
+
+// Boot methods.
+const (
+	BootMethodPXE  = "pxe"
+	BootMethodHTTP = "http"
+)
+
 // DHCP modes.
 const (
 	ModeFull  = "full"
@@ -81,6 +93,14 @@ type Profile struct {
 	Shell bool `yaml:"shell"`
 	// Menu shows an iPXE menu of other profiles.
 	Menu *Menu `yaml:"menu"`
+	// Loader is the first boot program for PXE clients: "ipxe" (default)
+	// or "pxelinux" (BIOS clients load pxelinux.0 and a generated
+	// pxelinux.cfg).
+	Loader string `yaml:"loader"`
+	// BootMethod chooses, for firmware that offers both, between "pxe"
+	// (TFTP) and "http" (UEFI HTTP Boot); "" takes whichever the firmware
+	// asks with.
+	BootMethod string `yaml:"boot_method"`
 
 	// Name is the profile's key in the profiles map.
 	Name string `yaml:"-"`
@@ -102,6 +122,8 @@ type Machine struct {
 	IPv4     string            `yaml:"ipv4"`
 	Profile  string            `yaml:"profile"`
 	Labels   map[string]string `yaml:"labels"`
+	// BootMethod overrides the profile's boot_method for this machine.
+	BootMethod string `yaml:"boot_method"`
 
 	HWAddr net.HardwareAddr `yaml:"-"`
 	Addr   netip.Addr       `yaml:"-"`

@@ -203,6 +203,7 @@ func (v *validator) profile(p string, pr *Profile) {
 	if !v.oneBootMethod(p, pr) {
 		return
 	}
+	v.bootChoices(p, pr)
 	if pr.Kernel != "" {
 		v.assetRef(keyPath(p, "kernel"), pr.Kernel)
 		for i, f := range pr.Initrd {
@@ -377,6 +378,7 @@ func (v *validator) machine(p string, m *Machine) {
 		v.inSubnet(keyPath(p, "ipv4"), m.Addr)
 	}
 	v.profileRef(keyPath(p, "profile"), m.Profile, false)
+	v.bootMethod(keyPath(p, "boot_method"), m.BootMethod)
 	for _, k := range sortedKeys(m.Labels) {
 		if reservedKeys[k] {
 			v.errorf(keyPath(keyPath(p, "labels"), k), "%q is a reserved selector key and cannot be a label; it comes from the machine itself", k)

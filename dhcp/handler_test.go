@@ -48,7 +48,8 @@ func relaySubnet() config.Subnet {
 func testInventory(defaultProfile string) *boot.Inventory {
 	cfg := &config.Config{
 		Profiles: map[string]config.Profile{
-			"demo": {Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0"},
+			"demo":     {Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0"},
+			"pxelinux": {Kernel: "vmlinuz", Loader: config.LoaderPXELINUX},
 		},
 		Machines: []config.Machine{{
 			MAC: knownMAC.String(), HWAddr: knownMAC, Hostname: "node1",
@@ -196,6 +197,9 @@ func TestBootFields(t *testing.T) {
 		{"unknown machine without default gets no boot", otherMAC, pxe(iana.INTEL_X86PC), "", "", "0.0.0.0"},
 		{"plain client gets no boot", otherMAC, nil, "demo", "", "0.0.0.0"},
 		{"arm64 has no program", otherMAC, pxe(iana.EFI_ARM64), "demo", "", "0.0.0.0"},
+		{"pxelinux profile, bios pxe", otherMAC, pxe(iana.INTEL_X86PC), "pxelinux", "pxelinux.0", "192.0.2.1"},
+		{"pxelinux profile, ipxe rom", otherMAC, ipxeMods(), "pxelinux", "pxelinux.0", "192.0.2.1"},
+		{"pxelinux profile, efi keeps ipxe", otherMAC, pxe(iana.EFI_X86_64), "pxelinux", "ipxe.efi", "192.0.2.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

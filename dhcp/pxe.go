@@ -9,6 +9,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/config"
 )
 
 // ServerInfo is what replies tell clients about this server.
@@ -62,6 +63,9 @@ func BootFor(c Client, d boot.Decision, s ServerInfo) (BootFields, error) {
 	if d.Profile == nil {
 		return BootFields{}, fmt.Errorf("%w: %s", ErrNoBoot, d.Reason)
 	}
+	if usesPXELINUX(c, d) {
+		return BootFields{NextServer: s.Addr.AsSlice(), File: PXELINUXProgram}, nil
+	}
 	switch c.Class {
 	case ClassIPXE:
 		return BootFields{File: s.ScriptURL()}, nil
@@ -69,6 +73,16 @@ func BootFor(c Client, d boot.Decision, s ServerInfo) (BootFields, error) {
 		return httpBootFields(c, s)
 	}
 	return pxeBootFields(c, s)
+}
+
+// PXELINUXProgram is the boot program of profiles with loader: pxelinux.
+const PXELINUXProgram = "pxelinux.0"
+
+// usesPXELINUX reports whether a BIOS client (PXE firmware, or an iPXE ROM,
+// which can run it too) boots its profile through PXELINUX.
+func usesPXELINUX(c Client, d boot.Decision) bool {
+	bios := !c.Facts.HasArch || c.Facts.Arch == boot.ArchBIOS
+	return d.Profile.Loader == config.LoaderPXELINUX && bios && (c.Class == ClassPXE || c.Class == ClassIPXE)
 }
 
 // pxeBootFields names the boot program to load over TFTP from next-server.
