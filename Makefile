@@ -6,6 +6,7 @@ VERSION     := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X main.version=$(VERSION)
 BOOT_DIR    := assets/boot
 BOOT_FILES  := $(BOOT_DIR)/undionly.kpxe $(BOOT_DIR)/ipxe.efi $(BOOT_DIR)/snponly.efi
+PXELINUX_FILES := $(BOOT_DIR)/pxelinux.0 $(BOOT_DIR)/lpxelinux.0 $(BOOT_DIR)/ldlinux.c32
 # Kernel + initramfs the lab boots; shared by payload.sh, lab.sh and the e2e tests.
 export RACKBOOT_PAYLOAD_DIR ?= /var/cache/rackboot-lab
 FUZZTIME    ?= 15s
@@ -15,7 +16,7 @@ UNIT_PKGS    = $(shell $(GO) list ./... | grep -v '/e2e$$')
 
 help:
 	@echo 'build    bin/rackboot (embeds assets/boot/*; run `make assets` first)'
-	@echo 'assets   iPXE boot programs from Debian'"'"'s ipxe package into assets/boot/'
+	@echo 'assets   iPXE and PXELINUX boot programs from Debian packages into assets/boot/'
 	@echo 'unit     go vet + unit tests (no root needed)'
 	@echo 'e2e      boot BIOS and UEFI VMs in a network namespace (root, QEMU, OVMF)'
 	@echo 'test     unit, then e2e'
@@ -27,7 +28,18 @@ help:
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rackboot
 
-assets: $(BOOT_FILES)
+assets: $(BOOT_FILES) $(PXELINUX_FILES)
+
+# PXELINUX (pxelinux.0, lpxelinux.0) and its ldlinux.c32 module, from
+# Debian's pxelinux and syslinux-common packages, also without installing.
+$(PXELINUX_FILES) &:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; chmod 0755 "$$tmp"; \
+	(cd "$$tmp" && apt-get download -q -o APT::Sandbox::User=root pxelinux syslinux-common); \
+	for d in "$$tmp"/*.deb; do dpkg-deb -x "$$d" "$$tmp/x"; done; \
+	for f in PXELINUX/pxelinux.0 PXELINUX/lpxelinux.0 syslinux/modules/bios/ldlinux.c32; do \
+		install -m 0644 "$$tmp/x/usr/lib/$$f" $(BOOT_DIR)/$${f##*/}; \
+		echo "assets: $(BOOT_DIR)/$${f##*/}"; \
+	done
 
 # Fetch Debian's ipxe package without installing it. Its ipxe.efi is an
 # absolute symlink into /boot, resolved inside the extracted tree.
@@ -71,7 +83,7 @@ fuzz:
 
 clean:
 	rm -rf bin
-	rm -f $(BOOT_FILES)
+	rm -f $(BOOT_FILES) $(PXELINUX_FILES)
 
 # Also drops the lab payload cache (a 70 MB kernel download to rebuild).
 distclean: clean

@@ -1,5 +1,6 @@
 // Package assets answers "open this name" for TFTP and HTTP alike: the boot
-// programs embedded at build time (or found in Debian's /usr/lib/ipxe), and
+// programs embedded at build time (or found where Debian's ipxe, pxelinux
+// and syslinux-common packages install them), and
 // the files of the user's assets folder, with every path check in one place.
 package assets
 
@@ -24,12 +25,23 @@ import (
 //go:embed boot
 var embedded embed.FS
 
-// BootPrograms are the names of the iPXE builds rackboot hands out.
-var BootPrograms = []string{"undionly.kpxe", "ipxe.efi", "snponly.efi"}
+// BootPrograms are the names of the boot programs rackboot hands out: the
+// iPXE builds, PXELINUX (pxelinux.0 loads over TFTP only, lpxelinux.0 also
+// over HTTP) and the ldlinux.c32 module both PXELINUX builds load first.
+var BootPrograms = []string{"undionly.kpxe", "ipxe.efi", "snponly.efi", "pxelinux.0", "lpxelinux.0", "ldlinux.c32"}
 
-// SystemDir is where Debian's ipxe package installs the boot programs; used
+// SystemDir is where Debian's ipxe package installs the iPXE builds; used
 // when a program was not embedded.
 const SystemDir = "/usr/lib/ipxe"
+
+// systemDirs are the folders Debian installs each boot program in: ipxe
+// into SystemDir, pxelinux into /usr/lib/PXELINUX, syslinux-common its BIOS
+// modules into /usr/lib/syslinux/modules/bios.
+var systemDirs = map[string]string{
+	"pxelinux.0":  "/usr/lib/PXELINUX",
+	"lpxelinux.0": "/usr/lib/PXELINUX",
+	"ldlinux.c32": "/usr/lib/syslinux/modules/bios",
+}
 
 // Errors returned by Open.
 var (
@@ -49,7 +61,7 @@ type File struct {
 // Store opens boot programs and assets.
 type Store struct {
 	dir       string // the user's assets folder; "" for none
-	systemDir string
+	systemDir string // "" for Debian's folders (see systemDirs)
 	boot      fs.FS
 	log       logrus.FieldLogger
 }
@@ -58,11 +70,11 @@ type Store struct {
 // programs.
 func New(dir string, log logrus.FieldLogger) *Store {
 	sub, _ := fs.Sub(embedded, "boot")
-	return &Store{dir: dir, systemDir: SystemDir, boot: sub, log: log}
+	return &Store{dir: dir, boot: sub, log: log}
 }
 
 // WithSystemDir returns a copy of s that looks for boot programs missing from
-// the binary in dir instead of /usr/lib/ipxe (for tests).
+// the binary in dir instead of Debian's folders (for tests).
 func (s *Store) WithSystemDir(dir string) *Store {
 	c := *s
 	c.systemDir = dir
@@ -149,12 +161,24 @@ func (s *Store) openBootProgram(rel string) (*File, error) {
 		}
 		f.Close()
 	}
-	full := filepath.Join(s.systemDir, rel)
-	f, err := openOS(full, rel)
+	dir := s.systemDirOf(rel)
+	f, err := openOS(filepath.Join(dir, rel), rel)
 	if err != nil {
-		s.log.WithField("file", rel).Warnf("boot program %s is neither embedded nor in %s: run `make assets` or apt-get install ipxe", rel, s.systemDir)
+		s.log.WithField("file", rel).Warnf("boot program %s is neither embedded nor in %s: run `make assets` or apt-get install ipxe pxelinux syslinux-common", rel, dir)
 	}
 	return f, err
+}
+
+// systemDirOf is the folder a boot program missing from the binary is
+// looked for in.
+func (s *Store) systemDirOf(rel string) string {
+	if s.systemDir != "" {
+		return s.systemDir
+	}
+	if d, ok := systemDirs[rel]; ok {
+		return d
+	}
+	return SystemDir
 }
 
 func openOS(full, rel string) (*File, error) {

@@ -80,12 +80,51 @@ func TestDecideNoBoot(t *testing.T) {
 	}
 }
 
-// TestBootProgram checks the architecture table of the skeleton.
-func TestBootProgram(t *testing.T) {
-	for arch, want := range map[Arch]string{ArchBIOS: "undionly.kpxe", ArchEFIx64: "ipxe.efi", ArchEFIBC: "ipxe.efi", ArchEFIARM64: "", 1: ""} {
-		got, err := BootProgram(arch)
-		if got != want || (want == "") != (err != nil) {
-			t.Errorf("BootProgram(%d) = %q, %v; want %q", arch, got, err, want)
+// TestArchTable checks the IANA architecture table: every registered type
+// has a name, and the ones rackboot boots map to the right iPXE build.
+func TestArchTable(t *testing.T) {
+	tests := []struct {
+		arch      Arch
+		want      string
+		http, efi bool
+	}{
+		{0, "undionly.kpxe", false, false},
+		{6, "ipxe-i386.efi", false, true},
+		{7, "ipxe.efi", false, true},
+		{9, "ipxe.efi", false, true},
+		{10, "ipxe-arm32.efi", false, true},
+		{11, "ipxe-arm64.efi", false, true},
+		{15, "ipxe-i386.efi", true, true},
+		{16, "ipxe.efi", true, true},
+		{17, "ipxe.efi", true, true},
+		{18, "ipxe-arm32.efi", true, true},
+		{19, "ipxe-arm64.efi", true, true},
+		{1, "", false, false},
+		{12, "", false, false},
+		{20, "", true, false},
+		{22, "", false, false},
+		{27, "", false, false},
+		{41, "", false, false},
+		{999, "", false, false},
+	}
+	for _, tt := range tests {
+		p, err := ProgramFor(tt.arch)
+		if p.Name != tt.want || (tt.want == "") != (err != nil) {
+			t.Errorf("ProgramFor(%d) = %q, %v; want %q", tt.arch, p.Name, err, tt.want)
+		}
+		if err == nil && (p.HTTP != tt.http || p.EFI != tt.efi) {
+			t.Errorf("ProgramFor(%d) http=%v efi=%v, want %v %v", tt.arch, p.HTTP, p.EFI, tt.http, tt.efi)
+		}
+		if tt.arch.IsHTTP() != tt.http {
+			t.Errorf("Arch(%d).IsHTTP() = %v, want %v", tt.arch, tt.arch.IsHTTP(), tt.http)
+		}
+		if err != nil && !strings.Contains(err.Error(), "no boot program for arch ") {
+			t.Errorf("ProgramFor(%d) error %q does not say which arch", tt.arch, err)
+		}
+	}
+	for a := Arch(0); a <= 41; a++ {
+		if strings.Contains(a.String(), "unassigned") {
+			t.Errorf("registered arch %d has no name", a)
 		}
 	}
 }

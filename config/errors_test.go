@@ -34,7 +34,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown menu key", "profiles:\n  a: {local: true}\n  m:\n    menu:\n      itmes: [a]\n",
 			`x.yaml:5: profiles.m.menu.itmes: unknown key (did you mean "items"?)`},
 		{"unknown subnet key", "dhcp:\n  subnets:\n    - cidr: 10.0.0.0/8\n      gateway: 10.0.0.1\n",
-			`x.yaml:4: dhcp.subnets[0].gateway: unknown key (known keys: cidr, dns, domain, lease_time, range, router)`},
+			`x.yaml:4: dhcp.subnets[0].gateway: unknown key (known keys: cidr, dns, domain, lease_time, mtu, ntp, range, ranges, router, routes)`},
 		{"duplicate key", "server:\n  http_port: 80\n  http_port: 81\n", `x.yaml:3: server.http_port: duplicate key (first set on line 2)`},
 		{"string for list", "profiles:\n  demo:\n    kernel: k\n    initrd: initrd.gz\nserver: {assets: a}\n",
 			`x.yaml:4: profiles.demo.initrd: expected a list, got "initrd.gz"`},
@@ -74,9 +74,9 @@ func TestParseErrors(t *testing.T) {
 			`x.yaml:5: dhcp.subnets[2].cidr: 10.0.3.0/24 overlaps 10.0.0.0/16 of dhcp.subnets[0] (line 3)`},
 
 		// profiles
-		{"profile empty", "profiles:\n  demo: {}\n", `x.yaml:2: profiles.demo: needs one of kernel, local: true, shell: true or menu; none is set`},
+		{"profile empty", "profiles:\n  demo: {}\n", `x.yaml:2: profiles.demo: needs one of kernel, local: true, shell: true, menu, chain or script; none is set`},
 		{"profile conflict", "profiles:\n  demo:\n    local: true\n    shell: true\n",
-			`x.yaml:2: profiles.demo: local, shell are all set; use exactly one of kernel, local, shell or menu`},
+			`x.yaml:2: profiles.demo: local, shell are all set; use exactly one of kernel, local, shell, menu, chain or script`},
 		{"profile name", "profiles:\n  bad name: {local: true}\n",
 			`x.yaml:2: profiles["bad name"]: "bad name" is not a valid profile name (use letters, digits, '_', '.' and '-')`},
 		{"initrd without kernel", "profiles:\n  demo:\n    local: true\n    initrd: [a]\n", `x.yaml:4: profiles.demo.initrd: only allowed with kernel`},

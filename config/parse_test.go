@@ -43,6 +43,7 @@ func TestParseExample(t *testing.T) {
 		RangeEnd:   netip.MustParseAddr("192.0.2.200"),
 		RouterAddr: netip.MustParseAddr("192.0.2.1"),
 		DNSAddrs:   []netip.Addr{netip.MustParseAddr("192.0.2.1")},
+		Pools:      []AddrRange{{netip.MustParseAddr("192.0.2.100"), netip.MustParseAddr("192.0.2.200")}},
 	}
 	if !reflect.DeepEqual(s, wantSubnet) {
 		t.Errorf("subnet =\n%+v\nwant\n%+v", s, wantSubnet)

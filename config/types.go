@@ -32,6 +32,12 @@ type Server struct {
 	TFTPPort  int    `yaml:"tftp_port"`
 	Assets    string `yaml:"assets"`
 	DataDir   string `yaml:"data_dir"`
+	// TFTPMaxTransfers bounds the TFTP transfers in progress; 0 takes
+	// DefaultTFTPMaxTransfers (config/validate_tftp.go, docs/tftp.md).
+	TFTPMaxTransfers int `yaml:"tftp_max_transfers"`
+	// SigningKey is an armored OpenPGP private key; when set, every script
+	// and config endpoint also answers PATH.sig and PATH.asc (docs/http.md).
+	SigningKey string `yaml:"signing_key"`
 
 	// Addr is Address parsed; invalid (zero) when the address is to be
 	// taken from the interface.
@@ -61,6 +67,14 @@ const (
 type DHCP struct {
 	Mode    string   `yaml:"mode"`
 	Subnets []Subnet `yaml:"subnets"`
+	// Full-mode server settings (docs/dhcp.md); zero values take defaults
+	// (config/validate_dhcp.go).
+	ConflictDetection     *bool    `yaml:"conflict_detection"`
+	ProbeTimeout          Duration `yaml:"probe_timeout"`
+	DeclineHold           Duration `yaml:"decline_hold"`
+	OfferHold             Duration `yaml:"offer_hold"`
+	MaxNewLeasesPerSecond int      `yaml:"max_new_leases_per_second"`
+	Workers               int      `yaml:"workers"`
 }
 
 // Subnet is one IPv4 network rackboot hands addresses out on.
@@ -71,16 +85,52 @@ type Subnet struct {
 	DNS       []string `yaml:"dns"`
 	Domain    string   `yaml:"domain"`
 	LeaseTime Duration `yaml:"lease_time"`
+	// Ranges are more "first-last" ranges beside Range; NTP, MTU and
+	// Routes (option 121, RFC 3442) are more options (docs/dhcp.md).
+	Ranges []string `yaml:"ranges"`
+	NTP    []string `yaml:"ntp"`
+	MTU    int      `yaml:"mtu"`
+	Routes []Route  `yaml:"routes"`
 
 	Prefix     netip.Prefix `yaml:"-"`
 	RangeStart netip.Addr   `yaml:"-"`
 	RangeEnd   netip.Addr   `yaml:"-"`
 	RouterAddr netip.Addr   `yaml:"-"`
 	DNSAddrs   []netip.Addr `yaml:"-"`
+	// Pools is Range and Ranges parsed.
+	Pools    []AddrRange  `yaml:"-"`
+	NTPAddrs []netip.Addr `yaml:"-"`
 }
 
-// Profile says how a machine boots. Exactly one of Kernel, Local, Shell and
-// Menu is set.
+// AddrRange is an inclusive range of IPv4 addresses.
+type AddrRange struct{ First, Last netip.Addr }
+
+// Route is one classless static route (RFC 3442).
+type Route struct {
+	To  string `yaml:"to"`
+	Via string `yaml:"via"`
+
+	Dest    netip.Prefix `yaml:"-"`
+	Gateway netip.Addr   `yaml:"-"`
+}
+
+// MachineDHCP overrides a subnet's options for one machine; empty fields
+// keep the subnet's.
+type MachineDHCP struct {
+	Router    string   `yaml:"router"`
+	DNS       []string `yaml:"dns"`
+	Domain    string   `yaml:"domain"`
+	NTP       []string `yaml:"ntp"`
+	LeaseTime Duration `yaml:"lease_time"`
+	MTU       int      `yaml:"mtu"`
+
+	RouterAddr netip.Addr   `yaml:"-"`
+	DNSAddrs   []netip.Addr `yaml:"-"`
+	NTPAddrs   []netip.Addr `yaml:"-"`
+}
+
+// Profile says how a machine boots. Exactly one of Kernel, Local, Shell,
+// Menu, Chain and Script is set.
 type Profile struct {
 	// Kernel is a file under the assets folder or an http(s) URL.
 	Kernel string `yaml:"kernel"`
@@ -93,6 +143,16 @@ type Profile struct {
 	Shell bool `yaml:"shell"`
 	// Menu shows an iPXE menu of other profiles.
 	Menu *Menu `yaml:"menu"`
+	// Chain chains to the iPXE script at this http(s) or tftp URL.
+	Chain string `yaml:"chain"`
+	// Script is an iPXE script template (text/template) under the assets
+	// folder, rendered per request.
+	Script string `yaml:"script"`
+	// Ignition, CloudConfig and Generic are templates under the assets
+	// folder served at /ignition, /cloud-config and /generic.
+	Ignition    string `yaml:"ignition"`
+	CloudConfig string `yaml:"cloud_config"`
+	Generic     string `yaml:"generic"`
 	// Loader is the first boot program for PXE clients: "ipxe" (default)
 	// or "pxelinux" (BIOS clients load pxelinux.0 and a generated
 	// pxelinux.cfg).
@@ -124,6 +184,8 @@ type Machine struct {
 	Labels   map[string]string `yaml:"labels"`
 	// BootMethod overrides the profile's boot_method for this machine.
 	BootMethod string `yaml:"boot_method"`
+	// DHCP overrides its subnet's DHCP options (full mode).
+	DHCP *MachineDHCP `yaml:"dhcp"`
 
 	HWAddr net.HardwareAddr `yaml:"-"`
 	Addr   netip.Addr       `yaml:"-"`

@@ -29,7 +29,10 @@ func validate(cfg *Config, file string, lines map[string]int) Errors {
 	v.profiles()
 	v.machines()
 	v.groups()
+	v.tftp()
+	v.dhcpServer()
 	v.profileRef("default_profile", cfg.DefaultProfile, false)
+	v.http()
 	return v.errs
 }
 
@@ -222,8 +225,8 @@ func (v *validator) profile(p string, pr *Profile) {
 	}
 }
 
-// oneBootMethod reports whether exactly one of kernel, local, shell and menu
-// is set, recording which are missing or conflicting if not.
+// oneBootMethod reports whether exactly one of kernel, local, shell, menu,
+// chain and script is set, recording which are missing or conflicting if not.
 func (v *validator) oneBootMethod(p string, pr *Profile) bool {
 	var set []string
 	if pr.Kernel != "" {
@@ -238,13 +241,19 @@ func (v *validator) oneBootMethod(p string, pr *Profile) bool {
 	if pr.Menu != nil {
 		set = append(set, "menu")
 	}
+	if pr.Chain != "" {
+		set = append(set, "chain")
+	}
+	if pr.Script != "" {
+		set = append(set, "script")
+	}
 	switch len(set) {
 	case 1:
 		return true
 	case 0:
-		v.errorf(p, "needs one of kernel, local: true, shell: true or menu; none is set")
+		v.errorf(p, "needs one of kernel, local: true, shell: true, menu, chain or script; none is set")
 	default:
-		v.errorf(p, "%s are all set; use exactly one of kernel, local, shell or menu", strings.Join(set, ", "))
+		v.errorf(p, "%s are all set; use exactly one of kernel, local, shell, menu, chain or script", strings.Join(set, ", "))
 	}
 	return false
 }

@@ -39,7 +39,7 @@ func TestMergeErrors(t *testing.T) {
 		{"self merge", "profiles:\n  a: &a\n    <<: *a\n    local: true\n", `x.yaml:3: profiles.a: << merges a mapping into itself`},
 		{"merge scalar", "profiles:\n  a:\n    <<: 1\n    local: true\n", `x.yaml:3: profiles.a: << must merge a mapping or a list of mappings, got "1"`},
 		{"self alias", "profiles: &p\n  a: *p\n",
-			`x.yaml:2: profiles.a.a: unknown key (known keys: boot_method, cmdline, initrd, kernel, loader, local, menu, shell)`},
+			`x.yaml:2: profiles.a.a: unknown key (known keys: boot_method, chain, cloud_config, cmdline, generic, ignition, initrd, kernel, loader, local, menu, script, shell)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

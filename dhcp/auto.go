@@ -24,6 +24,7 @@ func AutoSubnet(ifPrefix netip.Prefix) (config.Subnet, error) {
 		CIDR: p.String(), Range: start.String() + "-" + end.String(),
 		LeaseTime: config.Duration(time.Hour),
 		Prefix:    p, RangeStart: start, RangeEnd: end,
+		Pools: []config.AddrRange{{First: start, Last: end}},
 	}, nil
 }
 

@@ -32,6 +32,8 @@ type Conn interface {
 type RawConn struct {
 	pc  *packet.Conn
 	udp *net.UDPConn // nil when another process holds port 67
+	// readUDP: requests come from udp, the raw socket only sends.
+	readUDP bool
 	src netip.Addr
 	buf []byte
 }
@@ -43,8 +45,16 @@ var _ Conn = (*RawConn)(nil)
 // binds UDP port 67 on the interface when it is free (that socket sends
 // routed unicast replies and keeps the kernel from answering "port
 // unreachable" to unicast requests). src is the replies' source address.
+//
+// With bindUDP the requests are read from the UDP socket, which gets every
+// broadcast and unicast request on the interface as well, and the raw
+// socket only sends (its filter drops everything): each request then
+// crosses the kernel once, not twice.
 func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, error) {
 	filter, err := requestFilter(67)
+	if bindUDP {
+		filter, err = bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +68,7 @@ func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, erro
 			pc.Close()
 			return nil, err
 		}
-		go drain(c.udp)
+		c.readUDP = true
 	}
 	return c, nil
 }
@@ -81,6 +91,9 @@ func requestFilter(port uint32) ([]bpf.RawInstruction, error) {
 	})
 }
 
+// recvBuffer is the receive buffer asked for on the UDP socket.
+const recvBuffer = 4 << 20
+
 // listenUDP binds 0.0.0.0:port on one device, sharing the port.
 func listenUDP(dev string, port int) (*net.UDPConn, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
@@ -90,6 +103,10 @@ func listenUDP(dev string, port int) (*net.UDPConn, error) {
 				if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o, 1); serr != nil {
 					return
 				}
+			}
+			// A deep receive queue absorbs bursts (root may pass rmem_max).
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, recvBuffer) != nil {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, recvBuffer)
 			}
 			serr = unix.BindToDevice(int(fd), dev)
 		})
@@ -102,19 +119,15 @@ func listenUDP(dev string, port int) (*net.UDPConn, error) {
 	return pc.(*net.UDPConn), nil
 }
 
-// drain discards what arrives on the UDP socket: the raw socket already
-// sees every request.
-func drain(c *net.UDPConn) {
-	b := make([]byte, 1500)
-	for {
-		if _, _, err := c.ReadFrom(b); errors.Is(err, net.ErrClosed) {
-			return
-		}
-	}
-}
-
 // ReadRequest implements Conn.
 func (c *RawConn) ReadRequest() ([]byte, error) {
+	if c.readUDP {
+		n, _, err := c.udp.ReadFromUDP(c.buf)
+		if err != nil {
+			return nil, err
+		}
+		return c.buf[:n], nil
+	}
 	for {
 		n, _, err := c.pc.ReadFrom(c.buf)
 		if err != nil {

@@ -1,26 +1,64 @@
 package dhcp
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/iana"
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/leases"
 )
 
-// DefaultOfferHold is how long an OFFER keeps its address from others when
-// the client never REQUESTs it.
-const DefaultOfferHold = 30 * time.Second
+// Defaults for the zero values of HandlerConfig.
+const (
+	DefaultOfferHold    = time.Duration(config.DefaultOfferHold)
+	DefaultDeclineHold  = time.Duration(config.DefaultDeclineHold)
+	DefaultProbeTimeout = time.Duration(config.DefaultProbeTimeout)
+)
 
 // subnet is one configured subnet with its address pool.
 type subnet struct {
-	cfg  config.Subnet
-	pool *Pool
+	cfg      config.Subnet
+	pool     *Pool
+	lastWarn atomic.Int64 // unix nanoseconds of the last exhaustion warning
+}
+
+// Metrics are the handler's running totals (docs/dhcp.md lists them).
+type Metrics struct {
+	Offers        atomic.Uint64
+	Acks          atomic.Uint64
+	Naks          atomic.Uint64
+	Informs       atomic.Uint64
+	Releases      atomic.Uint64
+	Declines      atomic.Uint64
+	Expired       atomic.Uint64
+	PoolExhausted atomic.Uint64 // DISCOVERs that found no free address
+	Conflicts     atomic.Uint64 // probed addresses that answered
+	ProbeBusy     atomic.Uint64 // DISCOVERs dropped: every prober busy
+	RateLimited   atomic.Uint64 // DISCOVERs over max_new_leases_per_second
+	StoreErrors   atomic.Uint64 // bindings the store failed to record (no ACK sent)
+	Ignored       atomic.Uint64 // requests with no subnet, for another server, or unusable
+}
+
+// Snapshot returns the totals by name.
+func (m *Metrics) Snapshot() map[string]uint64 {
+	return map[string]uint64{
+		"offers": m.Offers.Load(), "acks": m.Acks.Load(), "naks": m.Naks.Load(),
+		"informs": m.Informs.Load(), "releases": m.Releases.Load(), "declines": m.Declines.Load(),
+		"expired": m.Expired.Load(), "pool_exhausted": m.PoolExhausted.Load(),
+		"conflicts": m.Conflicts.Load(), "probe_busy": m.ProbeBusy.Load(),
+		"rate_limited": m.RateLimited.Load(), "store_errors": m.StoreErrors.Load(),
+		"ignored": m.Ignored.Load(),
+	}
 }
 
 // HandlerConfig is what a Handler is built from.
@@ -32,23 +70,58 @@ type HandlerConfig struct {
 	Log       logrus.FieldLogger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Store keeps the leases; an in-memory one when nil.
+	Store leases.Store
+	// OfferHold and DeclineHold: how long an OFFER holds its address and a
+	// declined address stays quarantined; defaults when zero.
+	OfferHold, DeclineHold time.Duration
+	// Prober checks an address nobody held before it is offered; nil turns
+	// conflict detection off. ProbeTimeout bounds each probe.
+	Prober       Prober
+	ProbeTimeout time.Duration
+	// Go runs a probe and the offer that follows it, off the worker that
+	// read the DISCOVER; it returns false when it has no room (the DISCOVER
+	// is dropped, the client retries). Nil runs probes inline.
+	Go func(func()) bool
+	// MaxNewLeasesPerSecond caps the DISCOVERs of clients that hold no
+	// address, per relay (giaddr) or for the attached segment; 0: no cap.
+	MaxNewLeasesPerSecond int
 }
 
-// Handler turns one DHCP request into its reply (RFC 2131 section 4.3):
-// address choice, options and boot fields. It does no I/O.
+// Handler implements the server side of RFC 2131 (section 4.3): it picks
+// addresses, records bindings in the lease store, builds the replies with
+// their options and boot fields. It does no network I/O itself.
 type Handler struct {
-	inv     func() *boot.Inventory
-	subnets []*subnet
-	srv     ServerInfo
-	log     logrus.FieldLogger
+	inv      func() *boot.Inventory
+	subnets  []*subnet
+	srv      ServerInfo
+	log      logrus.FieldLogger
+	now      func() time.Time
+	prober   Prober
+	probeTO  time.Duration
+	goProbe  func(func()) bool
+	limiter  *rateLimiter
+	Metrics  Metrics
+	fixedIPs map[netip.Addr]bool
 }
 
-// NewHandler builds a Handler; the pools skip the machines' fixed
-// addresses, the server's own and each subnet's router.
+// NewHandler builds a Handler and loads the store's leases into its pools.
+// The pools skip the machines' fixed addresses, the server's own and each
+// subnet's router.
 func NewHandler(c HandlerConfig) *Handler {
-	now := c.Now
-	if now == nil {
-		now = time.Now
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Store == nil {
+		c.Store = leases.NewMem()
+	}
+	c.OfferHold = cmp0(c.OfferHold, DefaultOfferHold)
+	c.DeclineHold = cmp0(c.DeclineHold, DefaultDeclineHold)
+	c.ProbeTimeout = cmp0(c.ProbeTimeout, DefaultProbeTimeout)
+	h := &Handler{
+		inv: c.Inventory, srv: c.Server, log: c.Log, now: c.Now,
+		prober: c.Prober, probeTO: c.ProbeTimeout, goProbe: c.Go,
+		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now),
 	}
 	reserved := []netip.Addr{c.Server.Addr}
 	for _, m := range c.Inventory().Config().Machines {
@@ -56,41 +129,89 @@ func NewHandler(c HandlerConfig) *Handler {
 			reserved = append(reserved, m.Addr)
 		}
 	}
-	h := &Handler{inv: c.Inventory, srv: c.Server, log: c.Log}
+	recs, err := c.Store.List()
+	if err != nil {
+		c.Log.WithError(err).Error("dhcp: reading the lease store; starting without its leases")
+	}
 	for _, sc := range c.Subnets {
-		res := append(reserved[:len(reserved):len(reserved)], sc.RouterAddr)
-		h.subnets = append(h.subnets, &subnet{cfg: sc, pool: NewPool(sc.RangeStart, sc.RangeEnd, res, DefaultOfferHold, now)})
+		pools := sc.Pools
+		if len(pools) == 0 && sc.RangeStart.IsValid() {
+			pools = []config.AddrRange{{First: sc.RangeStart, Last: sc.RangeEnd}}
+		}
+		p := NewPool(PoolConfig{
+			Ranges: pools, Reserved: append(reserved[:len(reserved):len(reserved)], sc.RouterAddr),
+			OfferHold: c.OfferHold, DeclineHold: c.DeclineHold, Now: c.Now, Store: c.Store,
+		})
+		n := p.Load(recs)
+		if n > 0 {
+			c.Log.WithFields(logrus.Fields{"cidr": sc.Prefix, "leases": n}).Info("dhcp: leases restored")
+		}
+		h.subnets = append(h.subnets, &subnet{cfg: sc, pool: p})
 	}
 	return h
 }
 
-// Handle returns the reply to req, or nil when none is due.
+func cmp0(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Handle returns the reply to req, or nil when none is due (or, with
+// HandlerConfig.Go set, when the reply waits for a probe and will not come
+// back through Handle).
 func (h *Handler) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	var reply *dhcpv4.DHCPv4
+	var mu sync.Mutex
+	h.Respond(req, func(r *dhcpv4.DHCPv4) {
+		mu.Lock()
+		reply = r
+		mu.Unlock()
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	return reply
+}
+
+// Respond answers req by calling send at most once, possibly later and
+// from another goroutine (an OFFER waits for its conflict probe).
+func (h *Handler) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 	if req.OpCode != dhcpv4.OpcodeBootRequest {
-		return nil
+		return
 	}
 	sn := h.subnetFor(req)
 	if sn == nil {
+		h.Metrics.Ignored.Add(1)
 		h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "giaddr": req.GatewayIPAddr.String()}).
 			Debug("dhcp: no subnet serves this request, ignored")
-		return nil
+		return
 	}
 	switch req.MessageType() {
 	case dhcpv4.MessageTypeDiscover:
-		return h.offer(req, sn)
+		h.discover(req, sn, send)
 	case dhcpv4.MessageTypeRequest:
-		return h.ack(req, sn)
+		h.request(req, sn, send)
+	case dhcpv4.MessageTypeDecline:
+		h.decline(req, sn)
 	case dhcpv4.MessageTypeRelease:
 		h.release(req, sn)
 	case dhcpv4.MessageTypeInform:
-		return h.inform(req, sn)
+		sendIf(send, h.inform(req, sn))
+	default:
+		h.Metrics.Ignored.Add(1)
 	}
-	return nil
+}
+
+func sendIf(send func(*dhcpv4.DHCPv4), r *dhcpv4.DHCPv4) {
+	if r != nil {
+		send(r)
+	}
 }
 
 // subnetFor picks the subnet a request belongs to: the one holding giaddr
 // for a relayed request (RFC 2131 section 4.3.1), else the one holding the
-// server's own address.
+// server's own address (the attached segment).
 func (h *Handler) subnetFor(req *dhcpv4.DHCPv4) *subnet {
 	at := h.srv.Addr
 	if gi, ok := addrOf(req.GatewayIPAddr); ok {
@@ -104,62 +225,226 @@ func (h *Handler) subnetFor(req *dhcpv4.DHCPv4) *subnet {
 	return nil
 }
 
-// offer answers a DISCOVER with an address held for a short while.
-func (h *Handler) offer(req *dhcpv4.DHCPv4, sn *subnet) *dhcpv4.DHCPv4 {
-	c, d := h.decide(req)
-	ip, err := h.addressFor(req, sn, d.Machine)
-	if err != nil {
-		h.clientLog(req, c).WithError(err).Warn("dhcp: no address to offer")
-		return nil
+// holderOf says who the client is: option 61 when sent (RFC 2132 section
+// 9.14), else chaddr.
+func holderOf(req *dhcpv4.DHCPv4, m *config.Machine) Holder {
+	id := req.Options.Get(dhcpv4.OptionClientIdentifier)
+	hold := Holder{Key: leases.ClientKey(id, req.ClientHWAddr), MAC: req.ClientHWAddr, ClientID: id, Hostname: req.HostName()}
+	if m != nil && m.Hostname != "" {
+		hold.Hostname = m.Hostname
 	}
-	return h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d)
+	return hold
 }
 
-// addressFor picks the address to offer: the machine's fixed address when it
-// lies in this subnet, else one from the pool.
-func (h *Handler) addressFor(req *dhcpv4.DHCPv4, sn *subnet, m *config.Machine) (netip.Addr, error) {
+// fixedAddr is the machine's fixed address when it lies in this subnet.
+func fixedAddr(m *config.Machine, sn *subnet) (netip.Addr, bool) {
 	if m != nil && m.Addr.IsValid() && sn.cfg.Prefix.Contains(m.Addr) {
-		return m.Addr, nil
+		return m.Addr, true
+	}
+	return netip.Addr{}, false
+}
+
+// discover answers a DISCOVER (RFC 2131 section 4.3.1) with an address
+// held for a short while; an address nobody held before is probed first.
+func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHCPv4)) {
+	c, d := h.decide(req)
+	if ip, ok := fixedAddr(d.Machine, sn); ok {
+		sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
+		return
+	}
+	hold := holderOf(req, d.Machine)
+	if !sn.pool.Has(hold.Key) && !h.limiter.allow(req.GatewayIPAddr) {
+		h.Metrics.RateLimited.Add(1)
+		h.clientLog(req, c).Debug("dhcp: over max_new_leases_per_second, DISCOVER dropped")
+		return
 	}
 	want, _ := addrOf(req.RequestedIPAddress())
-	return sn.pool.Offer(req.ClientHWAddr, want)
+	ip, known, err := sn.pool.Offer(hold, want)
+	if err != nil {
+		h.exhausted(req, sn, c, err)
+		return
+	}
+	if known || h.prober == nil {
+		sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
+		return
+	}
+	job := func() {
+		if ip, ok := h.probeUntilFree(req, sn, hold, ip); ok {
+			sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
+		}
+	}
+	if h.goProbe == nil {
+		job()
+	} else if !h.goProbe(job) {
+		h.Metrics.ProbeBusy.Add(1)
+		sn.pool.Forget(hold.Key)
+		h.clientLog(req, c).Debug("dhcp: every prober busy, DISCOVER dropped")
+	}
 }
 
-// ack answers a REQUEST (RFC 2131 section 4.3.2): ACK when the address is
-// this client's to have, NAK when it is not, nothing when the client chose
-// another server.
-func (h *Handler) ack(req *dhcpv4.DHCPv4, sn *subnet) *dhcpv4.DHCPv4 {
-	if sid, ok := addrOf(req.ServerIdentifier()); ok && sid != h.srv.Addr {
-		return nil
+// maxProbes is how many addresses one DISCOVER probes before giving up.
+const maxProbes = 3
+
+// probeUntilFree probes ip and, while the address answers, quarantines it
+// and takes the next one. It returns false when no free address was found.
+func (h *Handler) probeUntilFree(req *dhcpv4.DHCPv4, sn *subnet, hold Holder, ip netip.Addr) (netip.Addr, bool) {
+	_, relayed := addrOf(req.GatewayIPAddr)
+	for range maxProbes {
+		if !h.prober.InUse(ip, relayed, h.probeTO) {
+			return ip, true
+		}
+		h.Metrics.Conflicts.Add(1)
+		h.log.WithFields(logrus.Fields{"ip": ip, "cidr": sn.cfg.Prefix}).Warn("dhcp: address answered a probe, quarantined")
+		if err := sn.pool.Decline("", ip); err != nil {
+			h.log.WithError(err).Error("dhcp: quarantining a conflicting address")
+		}
+		next, known, err := sn.pool.Offer(hold, netip.Addr{})
+		if err != nil {
+			h.exhausted(req, sn, Classify(req), err)
+			return netip.Addr{}, false
+		}
+		if known {
+			return next, true
+		}
+		ip = next
 	}
+	sn.pool.Forget(hold.Key)
+	return netip.Addr{}, false
+}
+
+// exhausted counts and reports a DISCOVER that found no address, warning
+// at most once every 10 seconds per subnet.
+func (h *Handler) exhausted(req *dhcpv4.DHCPv4, sn *subnet, c Client, err error) {
+	h.Metrics.PoolExhausted.Add(1)
+	now := h.now().UnixNano()
+	last := sn.lastWarn.Load()
+	if now-last < int64(10*time.Second) || !sn.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	h.clientLog(req, c).WithError(err).WithFields(logrus.Fields{
+		"cidr": sn.cfg.Prefix, "pool_size": sn.pool.Size(), "exhausted_total": h.Metrics.PoolExhausted.Load(),
+	}).Warn("dhcp: pool exhausted, no address to offer")
+}
+
+// request answers a REQUEST (RFC 2131 section 4.3.2) in each client state:
+//   - SELECTING (server identifier set): ACK the requested address if it
+//     is free for the client, NAK it if not; silence and forget the offer
+//     when the client chose another server;
+//   - INIT-REBOOT (requested address, no ciaddr): ACK the client's own
+//     address, NAK a wrong one or one off this network, silence when the
+//     server has no record of the client;
+//   - RENEWING / REBINDING (ciaddr set): extend the lease, NAK when the
+//     address is not the client's to keep.
+func (h *Handler) request(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHCPv4)) {
+	sid, hasSID := addrOf(req.ServerIdentifier())
+	reqIP, hasReq := addrOf(req.RequestedIPAddress())
+	ci, hasCI := addrOf(req.ClientIPAddr)
+	c, d := h.decide(req)
+	hold := holderOf(req, d.Machine)
+	switch {
+	case hasSID && sid != h.srv.Addr:
+		sn.pool.Forget(hold.Key)
+		h.Metrics.Ignored.Add(1)
+	case hasSID && !hasReq:
+		h.Metrics.Ignored.Add(1)
+		h.clientLog(req, c).Debug("dhcp: REQUEST in SELECTING without requested address, ignored")
+	case hasSID:
+		h.bindAndAck(req, sn, reqIP, c, d, hold, send)
+	case hasReq:
+		h.initReboot(req, sn, reqIP, c, d, hold, send)
+	case hasCI:
+		h.bindAndAck(req, sn, ci, c, d, hold, send)
+	default:
+		h.Metrics.Ignored.Add(1)
+	}
+}
+
+// initReboot checks the address a rebooting client remembers (RFC 2131
+// section 4.3.2, INIT-REBOOT).
+func (h *Handler) initReboot(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c Client, d boot.Decision, hold Holder, send func(*dhcpv4.DHCPv4)) {
+	if !sn.cfg.Prefix.Contains(ip) {
+		sendIf(send, h.nak(req, c, "requested "+ip.String()+" is not on network "+sn.cfg.Prefix.String()))
+		return
+	}
+	if _, fixed := fixedAddr(d.Machine, sn); fixed {
+		h.bindAndAck(req, sn, ip, c, d, hold, send)
+		return
+	}
+	cur, ok := sn.pool.Current(hold.Key)
+	switch {
+	case ok && cur != ip:
+		sendIf(send, h.nak(req, c, "client's lease is "+cur.String()+", asked for "+ip.String()))
+	case ok:
+		h.bindAndAck(req, sn, ip, c, d, hold, send)
+	case !sn.pool.Contains(ip):
+		sendIf(send, h.nak(req, c, "requested "+ip.String()+" is outside the pool"))
+	default:
+		h.Metrics.Ignored.Add(1)
+		h.clientLog(req, c).WithField("ip", ip).Debug("dhcp: INIT-REBOOT from a client without a lease, ignored")
+	}
+}
+
+// bindAndAck commits ip to the client and ACKs once the binding is on
+// disk (the worker does not wait for it), or NAKs when the address is not
+// the client's to have. When the store fails the client gets no answer
+// and will ask again.
+func (h *Handler) bindAndAck(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c Client, d boot.Decision, hold Holder, send func(*dhcpv4.DHCPv4)) {
+	if fixed, ok := fixedAddr(d.Machine, sn); ok {
+		if ip != fixed {
+			sendIf(send, h.nak(req, c, "machine has fixed address "+fixed.String()+", asked for "+ip.String()))
+			return
+		}
+		sendIf(send, h.reply(req, dhcpv4.MessageTypeAck, ip, sn, c, d))
+		return
+	}
+	sn.pool.BindAsync(hold, ip, h.leaseTime(sn, d.Machine), func(err error) {
+		switch {
+		case errors.Is(err, ErrNotAvailable):
+			sendIf(send, h.nak(req, c, err.Error()))
+		case err != nil:
+			h.Metrics.StoreErrors.Add(1)
+			h.clientLog(req, c).WithError(err).Error("dhcp: lease not recorded, no ACK sent")
+		default:
+			sendIf(send, h.reply(req, dhcpv4.MessageTypeAck, ip, sn, c, d))
+		}
+	})
+}
+
+// decline quarantines the address a client found in use (RFC 2131 section
+// 4.3.3).
+func (h *Handler) decline(req *dhcpv4.DHCPv4, sn *subnet) {
 	ip, ok := addrOf(req.RequestedIPAddress())
 	if !ok {
-		ip, _ = addrOf(req.ClientIPAddr)
+		h.Metrics.Ignored.Add(1)
+		return
 	}
-	c, d := h.decide(req)
-	if err := h.bind(req, sn, d.Machine, ip); err != nil {
-		h.clientLog(req, c).WithError(err).Info("dhcp nak")
-		return h.nak(req)
+	hold := holderOf(req, nil)
+	entry := h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "ip": ip})
+	if err := sn.pool.Decline(hold.Key, ip); err != nil {
+		h.Metrics.Ignored.Add(1)
+		entry.WithError(err).Debug("dhcp: DECLINE ignored")
+		return
 	}
-	return h.reply(req, dhcpv4.MessageTypeAck, ip, sn, c, d)
-}
-
-// bind commits ip to the client, or says why it can't have it.
-func (h *Handler) bind(req *dhcpv4.DHCPv4, sn *subnet, m *config.Machine, ip netip.Addr) error {
-	if m != nil && m.Addr.IsValid() && sn.cfg.Prefix.Contains(m.Addr) {
-		if ip != m.Addr {
-			return errors.New("machine has fixed address " + m.Addr.String() + ", asked for " + ip.String())
-		}
-		return nil
-	}
-	return sn.pool.Bind(req.ClientHWAddr, ip, time.Duration(sn.cfg.LeaseTime))
+	h.Metrics.Declines.Add(1)
+	entry.Warn("dhcp decline: client found the address in use, quarantined")
 }
 
 // release frees the client's address (RFC 2131 section 4.3.4).
 func (h *Handler) release(req *dhcpv4.DHCPv4, sn *subnet) {
-	if ip, ok := addrOf(req.ClientIPAddr); ok {
-		sn.pool.Release(req.ClientHWAddr, ip)
-		h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "ip": ip}).Info("dhcp release")
+	ip, ok := addrOf(req.ClientIPAddr)
+	if !ok {
+		h.Metrics.Ignored.Add(1)
+		return
+	}
+	entry := h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "ip": ip})
+	if err := sn.pool.Release(holderOf(req, nil).Key, ip); err != nil {
+		h.Metrics.Ignored.Add(1)
+		entry.WithError(err).Debug("dhcp: RELEASE ignored")
+		return
+	}
+	h.Metrics.Releases.Add(1)
+	if h.infoEnabled() {
+		entry.Info("dhcp release")
 	}
 }
 
@@ -168,8 +453,23 @@ func (h *Handler) release(req *dhcpv4.DHCPv4, sn *subnet) {
 func (h *Handler) inform(req *dhcpv4.DHCPv4, sn *subnet) *dhcpv4.DHCPv4 {
 	c, d := h.decide(req)
 	r := h.reply(req, dhcpv4.MessageTypeAck, netip.Addr{}, sn, c, d)
-	r.Options.Del(dhcpv4.OptionIPAddressLeaseTime)
+	if r != nil {
+		r.Options.Del(dhcpv4.OptionIPAddressLeaseTime)
+		h.Metrics.Informs.Add(1)
+	}
 	return r
+}
+
+// Sweep returns expired leases to their pools (recording them as expired)
+// and drops lapsed offers and quarantines.
+func (h *Handler) Sweep() {
+	for _, sn := range h.subnets {
+		n, err := sn.pool.Sweep()
+		h.Metrics.Expired.Add(uint64(n))
+		if err != nil {
+			h.log.WithError(err).Error("dhcp: recording expired leases")
+		}
+	}
 }
 
 // decide classifies the client and asks the inventory what it boots.
@@ -178,45 +478,83 @@ func (h *Handler) decide(req *dhcpv4.DHCPv4) (Client, boot.Decision) {
 	return c, h.inv().Decide(c.Facts)
 }
 
-// reply builds an OFFER or ACK with the subnet's options and the client's
-// boot fields.
+// reply builds an OFFER or ACK with the subnet's options, the machine's
+// overrides and the client's boot fields.
 func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr, sn *subnet, c Client, d boot.Decision) *dhcpv4.DHCPv4 {
-	r, err := dhcpv4.NewReplyFromRequest(req,
-		dhcpv4.WithMessageType(mt),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(h.srv.Addr.AsSlice())),
-	)
-	if err != nil { // only fails on a random-source error
-		h.log.WithError(err).Error("dhcp: building reply")
-		return nil
-	}
+	r := newReply(req, mt, h.srv.Addr)
 	if ip.IsValid() {
 		r.YourIPAddr = ip.AsSlice()
 	}
-	addSubnetOptions(r, sn.cfg)
+	addOptions(r, effectiveOptions(sn.cfg, d.Machine))
 	addMachineOptions(r, d.Machine)
 	copyRelayInfo(r, req)
-	entry := h.clientLog(req, c).WithField("ip", ip)
-	if bf, err := BootFor(c, d, h.srv); err != nil {
-		entry = entry.WithField("noboot", err.Error())
-	} else {
+	bf, bootErr := BootFor(c, d, h.srv)
+	if bootErr == nil {
 		bf.apply(r)
-		entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.Profile.Name, "via": d.Source})
 	}
-	entry.Info("dhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
+	switch {
+	case mt == dhcpv4.MessageTypeOffer:
+		h.Metrics.Offers.Add(1)
+	case ip.IsValid():
+		h.Metrics.Acks.Add(1)
+	}
+	if h.infoEnabled() {
+		entry := h.clientLog(req, c).WithField("ip", ip)
+		if bootErr != nil {
+			entry = entry.WithField("noboot", bootErr.Error())
+		} else {
+			entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.Profile.Name, "via": d.Source})
+		}
+		entry.Info("dhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
+	}
 	return r
 }
 
 // nak builds a DHCPNAK (RFC 2131 section 4.3.2, table 3).
-func (h *Handler) nak(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
-	r, err := dhcpv4.NewReplyFromRequest(req,
-		dhcpv4.WithMessageType(dhcpv4.MessageTypeNak),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(h.srv.Addr.AsSlice())),
-	)
-	if err != nil {
-		return nil
+func (h *Handler) nak(req *dhcpv4.DHCPv4, c Client, why string) *dhcpv4.DHCPv4 {
+	h.Metrics.Naks.Add(1)
+	if h.infoEnabled() {
+		h.clientLog(req, c).WithField("reason", why).Info("dhcp nak")
 	}
+	r := newReply(req, dhcpv4.MessageTypeNak, h.srv.Addr)
 	copyRelayInfo(r, req)
 	return r
+}
+
+// newReply is dhcpv4.NewReplyFromRequest without its random transaction
+// ID, which the reply overwrites with the request's anyway: the same
+// fields (RFC 2131 section 4.3.1 table 3, RFC 6842), no read of
+// crypto/rand per packet.
+func newReply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, sid netip.Addr) *dhcpv4.DHCPv4 {
+	r := &dhcpv4.DHCPv4{
+		OpCode: dhcpv4.OpcodeBootRequest, HWType: iana.HWTypeEthernet,
+		ClientHWAddr: make(net.HardwareAddr, 6),
+		ClientIPAddr: net.IPv4zero, YourIPAddr: net.IPv4zero, ServerIPAddr: net.IPv4zero, GatewayIPAddr: net.IPv4zero,
+		Options: make(dhcpv4.Options, 12),
+	}
+	for _, m := range []dhcpv4.Modifier{
+		dhcpv4.WithReply(req),
+		dhcpv4.WithGatewayIP(req.GatewayIPAddr),
+		dhcpv4.WithOptionCopied(req, dhcpv4.OptionRelayAgentInformation),
+		dhcpv4.WithOptionCopied(req, dhcpv4.OptionClientIdentifier),
+		dhcpv4.WithMessageType(mt),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(sid.AsSlice())),
+	} {
+		m(r)
+	}
+	return r
+}
+
+// infoEnabled reports whether Info lines are logged, so that the per-packet
+// ones cost nothing when they are not (a benchmark runs at warn).
+func (h *Handler) infoEnabled() bool {
+	switch l := h.log.(type) {
+	case *logrus.Logger:
+		return l.IsLevelEnabled(logrus.InfoLevel)
+	case *logrus.Entry:
+		return l.Logger.IsLevelEnabled(logrus.InfoLevel)
+	}
+	return true
 }
 
 func (h *Handler) clientLog(req *dhcpv4.DHCPv4, c Client) logrus.FieldLogger {
@@ -230,39 +568,6 @@ func (h *Handler) clientLog(req *dhcpv4.DHCPv4, c Client) logrus.FieldLogger {
 	return h.log.WithFields(f)
 }
 
-// addSubnetOptions adds mask, router, DNS, domain and lease time (RFC 2132).
-func addSubnetOptions(r *dhcpv4.DHCPv4, sc config.Subnet) {
-	r.UpdateOption(dhcpv4.OptSubnetMask(net.CIDRMask(sc.Prefix.Bits(), 32)))
-	if sc.RouterAddr.IsValid() {
-		r.UpdateOption(dhcpv4.OptRouter(sc.RouterAddr.AsSlice()))
-	}
-	if len(sc.DNSAddrs) > 0 {
-		ips := make([]net.IP, len(sc.DNSAddrs))
-		for i, a := range sc.DNSAddrs {
-			ips[i] = a.AsSlice()
-		}
-		r.UpdateOption(dhcpv4.OptDNS(ips...))
-	}
-	if sc.Domain != "" {
-		r.UpdateOption(dhcpv4.OptDomainName(sc.Domain))
-	}
-	r.UpdateOption(dhcpv4.OptIPAddressLeaseTime(time.Duration(sc.LeaseTime)))
-}
-
-// addMachineOptions adds what the inventory says of this machine.
-func addMachineOptions(r *dhcpv4.DHCPv4, m *config.Machine) {
-	if m != nil && m.Hostname != "" {
-		r.UpdateOption(dhcpv4.OptHostName(m.Hostname))
-	}
-}
-
-// copyRelayInfo echoes option 82 to the relay (RFC 3046 section 2.2).
-func copyRelayInfo(r, req *dhcpv4.DHCPv4) {
-	if v := req.Options.Get(dhcpv4.OptionRelayAgentInformation); v != nil {
-		r.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionRelayAgentInformation, v))
-	}
-}
-
 // addrOf converts a non-zero IPv4 address.
 func addrOf(ip net.IP) (netip.Addr, bool) {
 	a, ok := netip.AddrFromSlice(ip.To4())
@@ -270,4 +575,21 @@ func addrOf(ip net.IP) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a, true
+}
+
+// SweepInterval is how often Maintain sweeps expired leases.
+const SweepInterval = 10 * time.Second
+
+// Maintain sweeps expired leases every interval until ctx ends.
+func (h *Handler) Maintain(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.Sweep()
+		}
+	}
 }

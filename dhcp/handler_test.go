@@ -126,7 +126,7 @@ func TestReplyGolden(t *testing.T) {
 		{"discover-bios-pxe-unknown", func(t *testing.T) *dhcpv4.DHCPv4 {
 			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, pxe(iana.INTEL_X86PC)...)
 		}},
-		{"discover-arm64-no-program", func(t *testing.T) *dhcpv4.DHCPv4 {
+		{"discover-arm64", func(t *testing.T) *dhcpv4.DHCPv4 {
 			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, pxe(iana.EFI_ARM64)...)
 		}},
 		{"discover-httpclient", func(t *testing.T) *dhcpv4.DHCPv4 {
@@ -196,7 +196,8 @@ func TestBootFields(t *testing.T) {
 		{"efi bc gets ipxe.efi", otherMAC, pxe(iana.EFI_BC), "demo", "ipxe.efi", "192.0.2.1"},
 		{"unknown machine without default gets no boot", otherMAC, pxe(iana.INTEL_X86PC), "", "", "0.0.0.0"},
 		{"plain client gets no boot", otherMAC, nil, "demo", "", "0.0.0.0"},
-		{"arm64 has no program", otherMAC, pxe(iana.EFI_ARM64), "demo", "", "0.0.0.0"},
+		{"arm64 gets the arm64 build", otherMAC, pxe(iana.EFI_ARM64), "demo", "ipxe-arm64.efi", "192.0.2.1"},
+		{"ppc has no program", otherMAC, pxe(iana.PPC_OPEN_FIRMWARE), "demo", "", "0.0.0.0"},
 		{"pxelinux profile, bios pxe", otherMAC, pxe(iana.INTEL_X86PC), "pxelinux", "pxelinux.0", "192.0.2.1"},
 		{"pxelinux profile, ipxe rom", otherMAC, ipxeMods(), "pxelinux", "pxelinux.0", "192.0.2.1"},
 		{"pxelinux profile, efi keeps ipxe", otherMAC, pxe(iana.EFI_X86_64), "pxelinux", "ipxe.efi", "192.0.2.1"},
@@ -252,8 +253,12 @@ func TestAddressLifecycle(t *testing.T) {
 		t.Errorf("after the offers lapsed, offer = %v, want 192.0.2.101", r)
 	}
 	h.Handle(request(t, dhcpv4.MessageTypeRelease, macs[0], dhcpv4.WithClientIP(o.YourIPAddr)))
-	if r := offer(macs[1]); r == nil || r.YourIPAddr.String() != "192.0.2.100" {
-		t.Errorf("after RELEASE, offer = %v, want 192.0.2.100", r)
+	// The released address goes to others only when nothing else is free.
+	if r := offer(macs[1]); r == nil || r.YourIPAddr.String() != "192.0.2.102" {
+		t.Errorf("after RELEASE, offer = %v, want 192.0.2.102", r)
+	}
+	if r := offer(macs[2]); r == nil || r.YourIPAddr.String() != "192.0.2.100" {
+		t.Errorf("after RELEASE, offer = %v, want the released 192.0.2.100", r)
 	}
 	if r := ack(macs[2], net.IPv4(192, 0, 2, 50)); r.MessageType() != dhcpv4.MessageTypeNak {
 		t.Errorf("REQUEST for a machine's fixed address got %s, want NAK", r.MessageType())

@@ -5,108 +5,339 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/leases"
 )
 
 // Errors returned by a Pool.
 var (
 	ErrPoolExhausted = errors.New("no free address in the pool")
 	ErrNotAvailable  = errors.New("address not available to this client")
+	ErrNoLease       = errors.New("no lease for this client")
 )
 
-// lease is one address held by one client.
+// leaseState is where an address is, in memory.
+type leaseState uint8
+
+const (
+	// offered: held for the client until expiry; never written to disk.
+	offered leaseState = iota
+	// bound: ACKed, on disk, the client's until expiry.
+	bound
+	// free: released or expired; the record is kept so the client gets
+	// the same address back while nobody else took it.
+	free
+	// quarantined: declined or answered a probe; nobody's until expiry.
+	quarantined
+)
+
+// lease is one address and who holds it.
 type lease struct {
-	mac    string
+	Holder
 	ip     netip.Addr
+	state  leaseState
 	expiry time.Time
-	bound  bool // ACKed, not just offered
 }
 
-// Pool hands out the addresses of one range of one subnet and remembers who
-// holds which (RFC 2131 section 4.3.1). It is safe for concurrent use. The
-// leases live in memory only; a restart forgets them.
+// Holder says who asks for or holds an address.
+type Holder struct {
+	// Key is leases.ClientKey of the client (option 61, else MAC).
+	Key      string
+	MAC      net.HardwareAddr
+	ClientID []byte
+	Hostname string
+}
+
+// PoolConfig is what a Pool is built from.
+type PoolConfig struct {
+	Ranges []config.AddrRange
+	// Reserved addresses are never handed out (fixed addresses, the
+	// server's own, the router).
+	Reserved    []netip.Addr
+	OfferHold   time.Duration
+	DeclineHold time.Duration
+	Now         func() time.Time
+	// Store makes bindings durable; Bind returns after it did.
+	Store leases.Store
+}
+
+// Pool hands out the addresses of one subnet's ranges and remembers who
+// holds which (RFC 2131 section 4.3.1). Offers live in memory only;
+// bindings, releases, expiries and declines go to the Store, without the
+// pool's lock held, so concurrent bindings share a disk sync. Safe for
+// concurrent use.
 type Pool struct {
-	mu        sync.Mutex
-	start     netip.Addr
-	end       netip.Addr
-	reserved  map[netip.Addr]bool // fixed addresses, the server's own
-	byMAC     map[string]*lease
-	byIP      map[netip.Addr]*lease
-	offerHold time.Duration
-	now       func() time.Time
+	mu       sync.Mutex
+	cfg      PoolConfig
+	reserved map[netip.Addr]bool
+	byKey    map[string]*lease
+	byIP     map[netip.Addr]*lease
+	cursor   int // next-fit position, an index into the ranges
+	size     int
 }
 
-// NewPool returns a pool for the addresses start..end, never handing out
-// the reserved ones. now is the clock; an offer holds its address for
-// offerHold.
-func NewPool(start, end netip.Addr, reserved []netip.Addr, offerHold time.Duration, now func() time.Time) *Pool {
+// NewPool returns an empty pool.
+func NewPool(c PoolConfig) *Pool {
 	p := &Pool{
-		start: start, end: end,
-		reserved:  make(map[netip.Addr]bool, len(reserved)),
-		byMAC:     map[string]*lease{},
-		byIP:      map[netip.Addr]*lease{},
-		offerHold: offerHold, now: now,
+		cfg:      c,
+		reserved: make(map[netip.Addr]bool, len(c.Reserved)),
+		byKey:    map[string]*lease{},
+		byIP:     map[netip.Addr]*lease{},
 	}
-	for _, a := range reserved {
+	for _, a := range c.Reserved {
 		p.reserved[a] = true
+	}
+	for _, r := range c.Ranges {
+		p.size += int(u32(r.Last)-u32(r.First)) + 1
 	}
 	return p
 }
 
-// Offer picks an address for mac and holds it briefly: the client's current
-// lease, else the address it asked for when free, else the lowest free one.
-func (p *Pool) Offer(mac net.HardwareAddr, requested netip.Addr) (netip.Addr, error) {
+// Load restores the leases of this pool's ranges from the store's records,
+// so that after a restart every client keeps its address.
+func (p *Pool) Load(recs []leases.Lease) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
-	key := mac.String()
-	if l := p.byMAC[key]; l != nil && (l.bound || now.Before(l.expiry)) {
-		if !l.bound {
-			l.expiry = now.Add(p.offerHold)
+	now := p.cfg.Now()
+	n := 0
+	for _, r := range recs {
+		if !p.Contains(r.IP) || p.reserved[r.IP] {
+			continue
 		}
-		return l.ip, nil
+		l := &lease{ip: r.IP, expiry: r.Expiry, Holder: Holder{
+			Key: r.Key(), MAC: r.MAC, ClientID: r.ClientID, Hostname: r.Hostname}}
+		switch {
+		case r.State == leases.Bound && now.Before(r.Expiry):
+			l.state = bound
+		case r.State == leases.Declined && now.Before(r.Expiry):
+			l.state = quarantined
+			p.byIP[l.ip] = l
+			continue
+		case r.State == leases.Declined:
+			continue
+		default:
+			l.state = free
+		}
+		if old := p.byKey[l.Key]; old != nil && old.state == bound && l.state != bound {
+			continue // keep the client's live lease over an old record
+		}
+		p.setLocked(l)
+		n++
 	}
-	ip := requested
-	if !p.freeLocked(ip, key, now) {
-		var err error
-		if ip, err = p.lowestFreeLocked(key, now); err != nil {
-			return netip.Addr{}, err
+	return n
+}
+
+// Offer picks an address for c and holds it for OfferHold (RFC 2131
+// section 4.3.1): the client's current or last address when it is still
+// free, else the address it asked for when free, else the next free one.
+// known is false when the address was nobody's before, so that it should
+// be probed for conflicts before it is offered.
+func (p *Pool) Offer(c Holder, requested netip.Addr) (ip netip.Addr, known bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.cfg.Now()
+	if l := p.byKey[c.Key]; l != nil && p.byIP[l.ip] == l {
+		if l.state != bound || !now.Before(l.expiry) {
+			l.state, l.expiry = offered, now.Add(p.cfg.OfferHold)
+		}
+		return l.ip, true, nil
+	}
+	if requested.IsValid() && p.freeLocked(requested, c.Key, now) {
+		ip = requested
+	} else if ip, err = p.nextFreeLocked(c.Key, now); err != nil {
+		return netip.Addr{}, false, err
+	}
+	prev := p.byIP[ip]
+	known = prev != nil && prev.state == free
+	p.setLocked(&lease{Holder: c, ip: ip, state: offered, expiry: now.Add(p.cfg.OfferHold)})
+	return ip, known, nil
+}
+
+// Has reports whether c holds an address (bound or offered) in this pool.
+func (p *Pool) Has(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.byKey[key]
+	return l != nil && p.byIP[l.ip] == l && l.state != free && p.cfg.Now().Before(l.expiry)
+}
+
+// Current returns the address c holds (bound, not expired), if any.
+func (p *Pool) Current(key string) (netip.Addr, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.byKey[key]
+	if l == nil || p.byIP[l.ip] != l || l.state != bound || !p.cfg.Now().Before(l.expiry) {
+		return netip.Addr{}, false
+	}
+	return l.ip, true
+}
+
+// Bind commits ip to c for leaseTime (a REQUEST being ACKed) and returns
+// once the store has it on disk. It fails with ErrNotAvailable when the
+// address is outside the ranges, reserved, quarantined or another
+// client's.
+func (p *Pool) Bind(c Holder, ip netip.Addr, leaseTime time.Duration) error {
+	ch := make(chan error, 1)
+	p.BindAsync(c, ip, leaseTime, func(err error) { ch <- err })
+	return <-ch
+}
+
+// BindAsync is Bind that calls done instead of returning: at once when the
+// address is not available, else once the store has the binding on disk
+// (from another goroutine when the store is a leases.Committer), so the
+// caller never waits for the disk. The binding holds in memory meanwhile.
+func (p *Pool) BindAsync(c Holder, ip netip.Addr, leaseTime time.Duration, done func(error)) {
+	p.mu.Lock()
+	now := p.cfg.Now()
+	if !p.freeLocked(ip, c.Key, now) {
+		p.mu.Unlock()
+		done(fmt.Errorf("%s for %s: %w", ip, c.describe(), ErrNotAvailable))
+		return
+	}
+	var dropped *lease
+	if old := p.byKey[c.Key]; old != nil && old.ip != ip && old.state == bound && p.byIP[old.ip] == old {
+		dropped = old
+	}
+	prev := p.byIP[ip]
+	renew := prev != nil && prev.Key == c.Key && prev.state == bound
+	l := &lease{Holder: c, ip: ip, state: bound, expiry: now.Add(leaseTime).Truncate(time.Second)}
+	p.setLocked(l)
+	p.mu.Unlock()
+	if dropped != nil {
+		if err := p.cfg.Store.Release(dropped.record()); err != nil {
+			done(err)
+			return
 		}
 	}
-	p.holdLocked(key, ip, now.Add(p.offerHold), false)
-	return ip, nil
-}
-
-// Bind commits ip to mac for leaseTime (a REQUEST being ACKed). It fails
-// with ErrNotAvailable when the address is outside the range, reserved, or
-// held by another client.
-func (p *Pool) Bind(mac net.HardwareAddr, ip netip.Addr, leaseTime time.Duration) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	key := mac.String()
-	if !p.freeLocked(ip, key, now) {
-		return fmt.Errorf("%s for %s: %w", ip, key, ErrNotAvailable)
+	finish := func(err error) {
+		if err != nil {
+			p.mu.Lock()
+			if p.byIP[ip] == l {
+				l.state, l.expiry = offered, now.Add(p.cfg.OfferHold)
+			}
+			p.mu.Unlock()
+			err = fmt.Errorf("recording lease of %s for %s: %w", ip, c.describe(), err)
+		}
+		done(err)
 	}
-	p.holdLocked(key, ip, now.Add(leaseTime), true)
-	return nil
-}
-
-// Release gives back the address mac holds, if it is ip (RFC 2131 section
-// 4.4.6).
-func (p *Pool) Release(mac net.HardwareAddr, ip netip.Addr) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if l := p.byMAC[mac.String()]; l != nil && l.ip == ip {
-		p.dropLocked(l)
+	rec := l.record()
+	switch st := p.cfg.Store.(type) {
+	case leases.Committer:
+		st.Commit(rec, finish)
+	default:
+		if renew {
+			finish(p.cfg.Store.Renew(rec))
+		} else {
+			finish(p.cfg.Store.Allocate(rec))
+		}
 	}
 }
 
-// Contains reports whether ip is in the pool's range.
+// Release gives back the address key holds, if it is ip (RFC 2131 section
+// 4.4.6). The record stays so the client gets it back if nobody took it.
+func (p *Pool) Release(key string, ip netip.Addr) error {
+	p.mu.Lock()
+	l := p.byKey[key]
+	if l == nil || l.ip != ip || p.byIP[ip] != l || l.state == free {
+		p.mu.Unlock()
+		return fmt.Errorf("%s: %w", ip, ErrNoLease)
+	}
+	wasBound := l.state == bound
+	l.state, l.expiry = free, p.cfg.Now().Truncate(time.Second)
+	rec := l.record()
+	p.mu.Unlock()
+	if !wasBound {
+		return nil
+	}
+	return p.cfg.Store.Release(rec)
+}
+
+// Decline quarantines ip for DeclineHold: the client key found it in use
+// (RFC 2131 section 4.3.3), or key is empty and a probe got an answer.
+func (p *Pool) Decline(key string, ip netip.Addr) error {
+	p.mu.Lock()
+	l := p.byIP[ip]
+	if key != "" && (l == nil || l.Key != key) {
+		p.mu.Unlock()
+		return fmt.Errorf("%s: %w", ip, ErrNoLease)
+	}
+	if !p.Contains(ip) {
+		p.mu.Unlock()
+		return fmt.Errorf("%s is outside the pool: %w", ip, ErrNotAvailable)
+	}
+	q := &lease{ip: ip, state: quarantined, expiry: p.cfg.Now().Add(p.cfg.DeclineHold).Truncate(time.Second)}
+	if l != nil {
+		q.Holder = l.Holder
+		if p.byKey[l.Key] == l {
+			delete(p.byKey, l.Key)
+		}
+	}
+	p.byIP[ip] = q
+	rec := q.record()
+	p.mu.Unlock()
+	return p.cfg.Store.Decline(rec)
+}
+
+// Forget drops an offer that the client turned down by choosing another
+// server (RFC 2131 section 4.3.2, SELECTING with another server id).
+func (p *Pool) Forget(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l := p.byKey[key]; l != nil && l.state == offered && p.byIP[l.ip] == l {
+		delete(p.byIP, l.ip)
+		delete(p.byKey, key)
+	}
+}
+
+// Sweep returns expired bindings to the pool, recording each as expired,
+// and drops lapsed offers and quarantines. It returns how many bindings
+// expired.
+func (p *Pool) Sweep() (int, error) {
+	p.mu.Lock()
+	now := p.cfg.Now()
+	var expired []leases.Lease
+	for ip, l := range p.byIP {
+		if now.Before(l.expiry) {
+			continue
+		}
+		switch l.state {
+		case bound:
+			l.state = free
+			expired = append(expired, l.record())
+		case offered, quarantined:
+			delete(p.byIP, ip)
+			if p.byKey[l.Key] == l {
+				delete(p.byKey, l.Key)
+			}
+		}
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, r := range expired {
+		errs = append(errs, p.cfg.Store.Expire(r))
+	}
+	return len(expired), errors.Join(errs...)
+}
+
+// Contains reports whether ip is in one of the pool's ranges.
 func (p *Pool) Contains(ip netip.Addr) bool {
-	return ip.IsValid() && p.start.Compare(ip) <= 0 && ip.Compare(p.end) <= 0
+	if !ip.Is4() {
+		return false
+	}
+	for _, r := range p.cfg.Ranges {
+		if r.First.Compare(ip) <= 0 && ip.Compare(r.Last) <= 0 {
+			return true
+		}
+	}
+	return false
 }
+
+// Size is the number of addresses in the ranges.
+func (p *Pool) Size() int { return p.size }
 
 // freeLocked reports whether ip may go to the client key.
 func (p *Pool) freeLocked(ip netip.Addr, key string, now time.Time) bool {
@@ -114,34 +345,94 @@ func (p *Pool) freeLocked(ip netip.Addr, key string, now time.Time) bool {
 		return false
 	}
 	l := p.byIP[ip]
-	return l == nil || l.mac == key || !now.Before(l.expiry)
+	switch {
+	case l == nil || l.state == free:
+		return true
+	case l.state == quarantined:
+		return !now.Before(l.expiry)
+	}
+	return l.Key == key || !now.Before(l.expiry)
 }
 
-// lowestFreeLocked scans the range for a free address.
-func (p *Pool) lowestFreeLocked(key string, now time.Time) (netip.Addr, error) {
-	for ip := p.start; ip.IsValid() && ip.Compare(p.end) <= 0; ip = ip.Next() {
+// nextFreeLocked scans the ranges from where the last scan stopped.
+func (p *Pool) nextFreeLocked(key string, now time.Time) (netip.Addr, error) {
+	for range p.size {
+		ip := p.addrAt(p.cursor)
+		p.cursor = (p.cursor + 1) % p.size
+		if l := p.byIP[ip]; (l == nil || l.state != free) && p.freeLocked(ip, key, now) {
+			return ip, nil
+		}
+	}
+	// Last resort: an address whose previous client may come back for it.
+	for range p.size {
+		ip := p.addrAt(p.cursor)
+		p.cursor = (p.cursor + 1) % p.size
 		if p.freeLocked(ip, key, now) {
 			return ip, nil
 		}
 	}
-	return netip.Addr{}, fmt.Errorf("%s-%s: %w", p.start, p.end, ErrPoolExhausted)
+	return netip.Addr{}, ErrPoolExhausted
 }
 
-// holdLocked records that key holds ip until expiry, dropping whatever
-// either held before.
-func (p *Pool) holdLocked(key string, ip netip.Addr, expiry time.Time, bound bool) {
-	if old := p.byMAC[key]; old != nil {
-		p.dropLocked(old)
+// addrAt is the i-th address of the ranges.
+func (p *Pool) addrAt(i int) netip.Addr {
+	for _, r := range p.cfg.Ranges {
+		n := int(u32(r.Last)-u32(r.First)) + 1
+		if i < n {
+			return u32Addr(u32(r.First) + uint32(i))
+		}
+		i -= n
 	}
-	if old := p.byIP[ip]; old != nil {
-		p.dropLocked(old)
-	}
-	l := &lease{mac: key, ip: ip, expiry: expiry, bound: bound}
-	p.byMAC[key] = l
-	p.byIP[ip] = l
+	return netip.Addr{}
 }
 
-func (p *Pool) dropLocked(l *lease) {
-	delete(p.byMAC, l.mac)
-	delete(p.byIP, l.ip)
+// setLocked records l, dropping what its client or address held before.
+func (p *Pool) setLocked(l *lease) {
+	if old := p.byKey[l.Key]; old != nil && p.byIP[old.ip] == old {
+		delete(p.byIP, old.ip)
+	}
+	if old := p.byIP[l.ip]; old != nil && p.byKey[old.Key] == old {
+		delete(p.byKey, old.Key)
+	}
+	p.byKey[l.Key] = l
+	p.byIP[l.ip] = l
+}
+
+// Leases returns the pool's bound leases, for tests and listings.
+func (p *Pool) Leases() []leases.Lease {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []leases.Lease
+	for _, l := range p.byIP {
+		if l.state == bound {
+			out = append(out, l.record())
+		}
+	}
+	slices.SortFunc(out, func(a, b leases.Lease) int { return a.IP.Compare(b.IP) })
+	return out
+}
+
+func (l *lease) record() leases.Lease {
+	r := leases.Lease{IP: l.ip, ClientID: l.ClientID, MAC: l.MAC, Expiry: l.expiry, Hostname: l.Hostname}
+	switch l.state {
+	case bound:
+		r.State = leases.Bound
+	case quarantined:
+		r.State = leases.Declined
+	default:
+		r.State = leases.Released
+	}
+	return r
+}
+
+func (c Holder) describe() string {
+	if len(c.ClientID) > 0 {
+		return fmt.Sprintf("client-id %x", c.ClientID)
+	}
+	return c.MAC.String()
+}
+
+func u32(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }

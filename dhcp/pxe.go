@@ -10,6 +10,7 @@ import (
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/pxelinux"
 )
 
 // ServerInfo is what replies tell clients about this server.
@@ -17,6 +18,9 @@ type ServerInfo struct {
 	// Addr is the address clients use for TFTP and HTTP.
 	Addr     netip.Addr
 	HTTPPort int
+	// Has reports whether a boot program can be served; nil means every
+	// program can.
+	Has func(name string) bool
 }
 
 // ScriptURL is the URL iPXE is sent to: the static entry script, which
@@ -49,13 +53,15 @@ var ErrNoBoot = errors.New("no boot")
 // proxy mode:
 //   - iPXE gets the URL of its script, so it never loads iPXE again;
 //   - PXE firmware gets next-server and the iPXE build for its architecture
-//     (option 93), to fetch over TFTP;
-//   - UEFI HTTP Boot firmware gets the iPXE build's URL and option 60
-//     "HTTPClient" echoed, without which it ignores the offer.
+//     (option 93; a ROM that sends none is taken for BIOS), to fetch over
+//     TFTP;
+//   - UEFI HTTP Boot firmware gets the URL of the iPXE build and option 60
+//     "HTTPClient" echoed, without which it ignores the offer;
+//   - a profile with loader: pxelinux sends BIOS clients to pxelinux.0.
 //
 // The error wraps ErrNoBoot when the client gets no boot fields: it is no
-// boot client, the inventory gave it no profile, or no boot program fits its
-// architecture.
+// boot client, the inventory gave it no profile, its boot_method asks for
+// the firmware's other method, or no boot program fits its architecture.
 func BootFor(c Client, d boot.Decision, s ServerInfo) (BootFields, error) {
 	if c.Class == ClassPlain {
 		return BootFields{}, fmt.Errorf("%w: not a PXE, HTTP Boot or iPXE client", ErrNoBoot)
@@ -63,20 +69,31 @@ func BootFor(c Client, d boot.Decision, s ServerInfo) (BootFields, error) {
 	if d.Profile == nil {
 		return BootFields{}, fmt.Errorf("%w: %s", ErrNoBoot, d.Reason)
 	}
+	if err := methodAllows(c, d); err != nil {
+		return BootFields{}, err
+	}
 	if usesPXELINUX(c, d) {
-		return BootFields{NextServer: s.Addr.AsSlice(), File: PXELINUXProgram}, nil
+		return BootFields{NextServer: s.Addr.AsSlice(), File: PXELINUXProgram(d.Profile)}, nil
 	}
-	switch c.Class {
-	case ClassIPXE:
+	if c.Class == ClassIPXE {
 		return BootFields{File: s.ScriptURL()}, nil
-	case ClassHTTP:
-		return httpBootFields(c, s)
 	}
-	return pxeBootFields(c, s)
+	p, err := programFor(c, s)
+	if err != nil {
+		return BootFields{}, err
+	}
+	if c.Class == ClassHTTP {
+		return BootFields{
+			File:    s.AssetURL(p.Name),
+			Options: []dhcpv4.Option{dhcpv4.OptClassIdentifier("HTTPClient")},
+		}, nil
+	}
+	return BootFields{NextServer: s.Addr.AsSlice(), File: p.Name}, nil
 }
 
-// PXELINUXProgram is the boot program of profiles with loader: pxelinux.
-const PXELINUXProgram = "pxelinux.0"
+// PXELINUXProgram is the boot program of a profile with loader: pxelinux:
+// pxelinux.0, or lpxelinux.0 when its kernel or an initrd is an http URL.
+func PXELINUXProgram(p *config.Profile) string { return pxelinux.ProgramFor(p) }
 
 // usesPXELINUX reports whether a BIOS client (PXE firmware, or an iPXE ROM,
 // which can run it too) boots its profile through PXELINUX.
@@ -85,25 +102,38 @@ func usesPXELINUX(c Client, d boot.Decision) bool {
 	return d.Profile.Loader == config.LoaderPXELINUX && bios && (c.Class == ClassPXE || c.Class == ClassIPXE)
 }
 
-// pxeBootFields names the boot program to load over TFTP from next-server.
-func pxeBootFields(c Client, s ServerInfo) (BootFields, error) {
-	prog, err := boot.BootProgram(c.Facts.Arch)
-	if err != nil {
-		return BootFields{}, fmt.Errorf("%w: %v", ErrNoBoot, err)
+// methodAllows applies boot_method (the machine's, else the profile's) to
+// firmware that tries both PXE and HTTP Boot, such as OVMF: the request of
+// the other method gets no boot fields, so the firmware moves on.
+func methodAllows(c Client, d boot.Decision) error {
+	m := d.Profile.BootMethod
+	if d.Machine != nil && d.Machine.BootMethod != "" {
+		m = d.Machine.BootMethod
 	}
-	return BootFields{NextServer: s.Addr.AsSlice(), File: prog}, nil
+	switch {
+	case m == config.BootMethodHTTP && c.Class == ClassPXE:
+		return fmt.Errorf("%w: boot_method is http; leaving the PXE request for the firmware's HTTP Boot attempt", ErrNoBoot)
+	case m == config.BootMethodPXE && c.Class == ClassHTTP:
+		return fmt.Errorf("%w: boot_method is pxe; leaving the HTTP Boot request for the firmware's PXE attempt", ErrNoBoot)
+	}
+	return nil
 }
 
-// httpBootFields gives UEFI HTTP Boot firmware (RFC 4578 arch 16, EFI
-// x86-64 HTTP) the URL of the iPXE EFI build.
-func httpBootFields(c Client, s ServerInfo) (BootFields, error) {
-	if c.Facts.Arch != boot.ArchEFIx64HTTP {
-		return BootFields{}, fmt.Errorf("%w: no HTTP boot program for arch %d", ErrNoBoot, c.Facts.Arch)
+// programFor picks the boot program for the client's architecture and
+// checks that it can be served.
+func programFor(c Client, s ServerInfo) (boot.Program, error) {
+	arch := c.Facts.Arch
+	if !c.Facts.HasArch && c.Class == ClassHTTP {
+		arch = boot.ArchEFIx64HTTP
 	}
-	return BootFields{
-		File:    s.AssetURL("ipxe.efi"),
-		Options: []dhcpv4.Option{dhcpv4.OptClassIdentifier("HTTPClient")},
-	}, nil
+	p, err := boot.ProgramFor(arch)
+	if err != nil {
+		return boot.Program{}, fmt.Errorf("%w: %v", ErrNoBoot, err)
+	}
+	if s.Has != nil && !s.Has(p.Name) {
+		return boot.Program{}, fmt.Errorf("%w: boot program %s for arch %s is not available (make assets, or put it in the assets folder)", ErrNoBoot, p.Name, arch)
+	}
+	return p, nil
 }
 
 // apply writes the boot fields into a reply.
@@ -116,3 +146,34 @@ func (b BootFields) apply(reply *dhcpv4.DHCPv4) {
 		reply.UpdateOption(o)
 	}
 }
+
+// pxeDiscoveryControl is option 43 with PXE_DISCOVERY_CONTROL (sub-option
+// 6) = 8: "boot from the file named in this offer, skip boot server
+// discovery" (PXE 2.1 specification, table 2-1), then the end marker.
+var pxeDiscoveryControl = []byte{6, 1, 8, 255}
+
+// ForProxy adds what PXE firmware needs to merge a proxyDHCP reply with
+// the real DHCP server's (PXE 2.1 specification section 2.2.5): option 60
+// "PXEClient" (or "HTTPClient", already set for HTTP Boot), option 97 echoed
+// when the client sent it, and for BIOS PXE ROMs and iPXE option 43 telling
+// them to use this reply's boot file without boot server discovery. UEFI
+// PXE gets no option 43, so it sends its REQUEST to port 4011, which the
+// proxy answers with the same fields.
+func (b BootFields) ForProxy(c Client) BootFields {
+	out := b
+	out.Options = append([]dhcpv4.Option(nil), b.Options...)
+	if c.Class != ClassHTTP {
+		out.Options = append(out.Options, dhcpv4.OptClassIdentifier("PXEClient"))
+	}
+	if c.RawUUID != nil {
+		out.Options = append(out.Options, dhcpv4.OptGeneric(optClientUUID, c.RawUUID))
+	}
+	efi := c.Facts.HasArch && c.Facts.Arch.IsEFI()
+	if c.Class == ClassIPXE || (c.Class == ClassPXE && !efi) {
+		out.Options = append(out.Options, dhcpv4.OptGeneric(optVendorSpecific, pxeDiscoveryControl))
+	}
+	return out
+}
+
+// Apply writes the boot fields into a reply.
+func (b BootFields) Apply(reply *dhcpv4.DHCPv4) { b.apply(reply) }

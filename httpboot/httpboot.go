@@ -1,52 +1,72 @@
 // Package httpboot is rackboot's HTTP server: the iPXE entry script, the
-// per-machine boot scripts and the files of the assets store.
+// per-machine boot scripts, the config service (ignition, cloud-config,
+// generic, metadata), pixiecore's API, detached OpenPGP signatures of all
+// of these, and the files of the assets store. docs/http.md describes it.
 package httpboot
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rackboot/rackboot/assets"
 	"github.com/rackboot/rackboot/boot"
-	"github.com/rackboot/rackboot/ipxe"
 	"github.com/sirupsen/logrus"
 )
 
-// Server limits. There is no write timeout: kernels and images are large
-// and clients may be slow.
+// Server limits. Headers must arrive within readHeaderTimeout and fit in
+// maxHeaderBytes; an idle keep-alive connection is closed after
+// idleTimeout. There is no server-wide WriteTimeout: it bounds the whole
+// response, so any value short enough to matter would cut a 500 MB initrd
+// on a slow link. Instead each response gets its own write deadline (see
+// writeDeadline): rendered scripts and configs scriptWriteTimeout, files
+// enough time to arrive at minTransferRate plus fileWriteSlack, so a stalled
+// client is dropped eventually while a slow one finishes.
 const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
+	readHeaderTimeout  = 10 * time.Second
+	idleTimeout        = 120 * time.Second
+	maxHeaderBytes     = 64 << 10
+	scriptWriteTimeout = 30 * time.Second
+	fileWriteSlack     = 60 * time.Second
+	minTransferRate    = 64 << 10 // bytes per second
+	signatureSuffixSig = ".sig"
+	signatureSuffixAsc = ".asc"
 )
 
 // Options configure a Server.
 type Options struct {
 	// Inventory returns the current inventory; it may return nil while
-	// none is loaded, and is called once per script request so a reload
-	// takes effect at once.
+	// none is loaded, and is called once per request so a reload takes
+	// effect at once.
 	Inventory func() *boot.Inventory
-	// Assets serves /assets/.
+	// Assets serves /assets/ and holds the templates profiles name.
 	Assets *assets.Store
 	// BaseURL is how clients reach this server, e.g. http://10.0.0.1:8080.
 	BaseURL string
+	// TFTPPort is the TFTP server's port, for templates (.Server.TFTPPort).
+	TFTPPort int
+	// Signer, when set, makes every script and config endpoint also
+	// answer PATH.sig and PATH.asc with a detached OpenPGP signature.
+	Signer *Signer
 	// Log receives one Info line per request; nil discards.
 	Log logrus.FieldLogger
 }
 
-// Server answers iPXE clients over HTTP.
+// Server answers iPXE clients, config requests and pixiecore over HTTP.
 type Server struct {
 	inventory func() *boot.Inventory
 	assets    *assets.Store
 	baseURL   string
+	tftpPort  int
+	signer    *Signer
 	log       logrus.FieldLogger
+	macs      *macBook
 	srv       *http.Server
 }
 
@@ -56,7 +76,10 @@ func New(o Options) *Server {
 		inventory: o.Inventory,
 		assets:    o.Assets,
 		baseURL:   strings.TrimRight(o.BaseURL, "/"),
+		tftpPort:  o.TFTPPort,
+		signer:    o.Signer,
 		log:       o.Log,
+		macs:      newMACBook(macBookSize),
 	}
 	if s.log == nil {
 		l := logrus.New()
@@ -76,13 +99,21 @@ func New(o Options) *Server {
 	return s
 }
 
-// Handler returns the server's routes, with request logging:
+// Handler returns the server's routes, with request logging (docs/http.md
+// has them all):
 //
 //	GET /boot.ipxe        the entry script
 //	GET /ipxe?mac=...     the script for one machine
+//	GET /ignition?...     the selected profile's ignition template
+//	GET /cloud-config?... its cloud_config template
+//	GET /generic?...      its generic template
+//	GET /metadata?...     KEY=value lines about the machine
+//	GET /v1/boot/MAC      pixiecore API mode
 //	GET /assets/PATH      a file of the assets store (Range, HEAD, ...)
 //
-// HEAD is accepted wherever GET is; other methods get 405, other paths 404.
+// Every route but /assets/ also answers PATH.sig and PATH.asc when a
+// signing key is loaded. HEAD is accepted wherever GET is; other methods
+// get 405, other paths 404.
 func (s *Server) Handler() http.Handler {
 	return s.logRequests(http.HandlerFunc(s.route))
 }
@@ -97,22 +128,69 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections and waits for active requests to
-// finish or ctx to end.
+// finish or ctx to end; then it closes the connections still open (a slow
+// download), so Shutdown always returns with nothing left running.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.Shutdown(ctx)
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	return err
+}
+
+// handler renders one script or config response.
+type handler func(w http.ResponseWriter, r *http.Request) reply
+
+// reply is a rendered response, kept whole so that it can be signed.
+type reply struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// textReply is a plain-text reply, used for errors.
+func textReply(status int, msg string) reply {
+	return reply{status: status, contentType: "text/plain; charset=utf-8", body: []byte(msg + "\n")}
+}
+
+// scriptReply is a 200 iPXE script.
+func scriptReply(b []byte) reply {
+	return reply{status: http.StatusOK, contentType: "text/plain; charset=utf-8", body: b}
+}
+
+// rendered returns the handler of a script or config path, or nil.
+func (s *Server) rendered(p string) handler {
+	switch p {
+	case "/boot.ipxe":
+		return s.serveEntry
+	case "/ipxe":
+		return s.serveScript
+	case "/ignition":
+		return s.serveConfig(ignitionKind)
+	case "/cloud-config":
+		return s.serveConfig(cloudConfigKind)
+	case "/generic":
+		return s.serveConfig(genericKind)
+	case "/metadata":
+		return s.serveMetadata
+	}
+	if strings.HasPrefix(p, pixiecorePrefix) && len(p) > len(pixiecorePrefix) {
+		return s.servePixiecore
+	}
+	return nil
 }
 
 // route dispatches a request by path, then by method.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	var h http.HandlerFunc
-	switch p := r.URL.Path; {
-	case p == "/boot.ipxe":
-		h = s.serveEntry
-	case p == "/ipxe":
-		h = s.serveScript
-	case strings.HasPrefix(p, "/assets/"):
-		h = s.serveAsset
-	default:
+	p := r.URL.Path
+	h, sig := s.rendered(p), ""
+	for _, suffix := range []string{signatureSuffixSig, signatureSuffixAsc} {
+		if base, ok := strings.CutSuffix(p, suffix); ok && s.rendered(base) != nil {
+			h, sig = s.rendered(base), suffix
+			r = withPath(r, base)
+		}
+	}
+	if h == nil && !strings.HasPrefix(p, "/assets/") {
 		http.NotFound(w, r)
 		return
 	}
@@ -121,20 +199,69 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	h(w, r)
+	if h == nil {
+		s.serveAsset(w, r)
+		return
+	}
+	writeDeadline(w, scriptWriteTimeout)
+	s.write(w, s.sign(h(w, r), sig))
 }
 
-// serveEntry serves the static entry script.
-func (s *Server) serveEntry(w http.ResponseWriter, r *http.Request) {
-	writeScript(w, ipxe.EntryScript(s.baseURL))
+// withPath returns a shallow copy of r for path p (a signature request
+// rendered as the document it signs).
+func withPath(r *http.Request, p string) *http.Request {
+	c := *r
+	u := *r.URL
+	u.Path, u.RawPath = p, ""
+	c.URL = &u
+	return &c
 }
 
-// writeScript sends an iPXE script; scripts are never cached because the
-// inventory may change at any time.
-func writeScript(w http.ResponseWriter, script []byte) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+// sign turns a 200 reply into its detached signature when suffix is
+// ".sig" or ".asc". Other replies are passed on unsigned, so an error still
+// says what was wrong; without a signing key the signature paths are 404.
+func (s *Server) sign(rep reply, suffix string) reply {
+	if suffix == "" || rep.status != http.StatusOK {
+		return rep
+	}
+	if s.signer == nil {
+		return textReply(http.StatusNotFound, "signatures are off: set server.signing_key")
+	}
+	var (
+		b   []byte
+		err error
+		ct  = "application/pgp-signature"
+	)
+	if suffix == signatureSuffixAsc {
+		b, err = s.signer.SignArmored(rep.body)
+	} else {
+		b, err = s.signer.Sign(rep.body)
+		ct = "application/octet-stream"
+	}
+	if err != nil {
+		s.log.WithError(err).Error("cannot sign")
+		return textReply(http.StatusInternalServerError, "signing failed; the rackboot log says why")
+	}
+	return reply{status: http.StatusOK, contentType: ct, body: b}
+}
+
+// write sends a reply. Rendered replies are never cached because the
+// inventory and templates may change at any time.
+func (s *Server) write(w http.ResponseWriter, rep reply) {
+	w.Header().Set("Content-Type", rep.contentType)
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(script)
+	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
+	if rep.status != http.StatusOK {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+	}
+	w.WriteHeader(rep.status)
+	w.Write(rep.body)
+}
+
+// writeDeadline gives this response d to be written; errors (a writer
+// without deadlines, as in tests) are ignored.
+func writeDeadline(w http.ResponseWriter, d time.Duration) {
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 }
 
 // logWriter turns net/http's error log lines into warnings.
@@ -143,9 +270,4 @@ type logWriter struct{ log logrus.FieldLogger }
 func (l logWriter) Write(p []byte) (int, error) {
 	l.log.Warn(strings.TrimSpace(string(p)))
 	return len(p), nil
-}
-
-// badRequest answers 400 naming the query parameter that was wrong.
-func badRequest(w http.ResponseWriter, param, value string, err error) {
-	http.Error(w, fmt.Sprintf("bad %s parameter %q: %v", param, value, err), http.StatusBadRequest)
 }

@@ -75,7 +75,7 @@ func testConfig(t *testing.T) *config.Config {
 	}
 }
 
-func mustWrite(t *testing.T, name, content string) {
+func mustWrite(t testing.TB, name, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		t.Fatal(err)
@@ -273,6 +273,18 @@ func rawGet(t *testing.T, addr, target string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+func TestRequestLogUnknownAddress(t *testing.T) {
+	f := newFixture(t)
+	f.do("GET", "/assets/vmlinuz", nil)
+	e := f.hook.LastEntry()
+	if e == nil {
+		t.Fatal("no log entry")
+	}
+	if mac, has := e.Data["mac"]; has {
+		t.Errorf("field mac = %v for an address that never named one", mac)
+	}
+}
+
 func TestNoInventory(t *testing.T) {
 	log, _ := test.NewNullLogger()
 	srv := New(Options{Inventory: func() *boot.Inventory { return nil }, BaseURL: baseURL, Log: log})
@@ -291,9 +303,10 @@ func TestRequestLog(t *testing.T) {
 	}{
 		{"/ipxe?mac=" + knownMAC, logrus.Fields{"method": "GET", "path": "/ipxe", "status": 200, "mac": knownMAC, "profile": "linux", "source": "machine"}},
 		{"/ipxe?mac=bogus", logrus.Fields{"method": "GET", "path": "/ipxe", "status": 400, "mac": "bogus"}},
-		{"/assets/vmlinuz", logrus.Fields{"method": "GET", "path": "/assets/vmlinuz", "status": 200, "bytes": int64(len(kernel))}},
-		{"/assets/%2e%2e/x", logrus.Fields{"path": "/assets/%2e%2e/x", "status": 403}},
-		{"/nope", logrus.Fields{"status": 404}},
+		// Requests without a mac get the one the same address named last.
+		{"/assets/vmlinuz", logrus.Fields{"method": "GET", "path": "/assets/vmlinuz", "status": 200, "bytes": int64(len(kernel)), "mac": knownMAC}},
+		{"/assets/%2e%2e/x", logrus.Fields{"path": "/assets/%2e%2e/x", "status": 403, "mac": knownMAC}},
+		{"/v1/boot/52-54-00-12-34-56", logrus.Fields{"path": "/v1/boot/52-54-00-12-34-56", "status": 200, "mac": knownMAC, "profile": "linux"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {

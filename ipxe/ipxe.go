@@ -63,21 +63,39 @@ type Params struct {
 	// Profiles looks up the items of a menu profile; it may be nil when
 	// the profile is not a menu.
 	Profiles func(name string) *config.Profile
+	// Cmdline returns a kernel profile's command line, typically its
+	// cmdline rendered as a template; nil uses the cmdline as written.
+	Cmdline func(pr *config.Profile) (string, error)
+	// Script returns the rendered script template of a script profile; it
+	// is needed only when the chosen profile is one.
+	Script func(pr *config.Profile) ([]byte, error)
+	// Query is the request's query. A menu item of kind script is booted
+	// by chaining to BASE/ipxe with this query plus item=NAME, so the
+	// server renders that item with the same facts.
+	Query url.Values
 }
 
-// Render returns the iPXE script for p. It fails when the chosen profile
-// cannot be written safely: a command line or path that would break out of
-// its iPXE command, a profile name unusable as a label, an unknown or
-// nested menu item, or a profile that sets none or several of kernel,
-// local, shell and menu. Callers should then serve NoProfile with the error
+// ItemParam is the query key that asks for one item of the machine's menu.
+const ItemParam = "item"
+
+// Render returns the iPXE script for p: for a script profile the output of
+// p.Script as it is, for every other kind a script rackboot writes. It
+// fails when the chosen profile cannot be written safely: a command line,
+// chain URL or path that would break out of its iPXE command, a profile
+// name unusable as a label, an unknown or nested menu item, a profile that
+// sets none or several of kernel, local, shell, menu, chain and script, or
+// a template that fails. Callers should then serve NoProfile with the error
 // as the reason, so the client never fails silently.
 func Render(p Params) ([]byte, error) {
-	r := &renderer{base: strings.TrimRight(p.BaseURL, "/"), efi: p.EFI, profiles: p.Profiles}
+	r := &renderer{base: strings.TrimRight(p.BaseURL, "/"), efi: p.EFI, profiles: p.Profiles, cmdline: p.Cmdline, query: p.Query}
 	if err := checkToken("base URL", r.base); err != nil {
 		return nil, err
 	}
 	if p.Decision.Profile == nil {
 		return NoProfile(p.BaseURL, p.Decision.Reason), nil
+	}
+	if p.Decision.Profile.Script != "" {
+		return renderScript(p)
 	}
 	r.line("#!ipxe")
 	r.echo(describe(p.Decision))
@@ -115,12 +133,33 @@ func describe(d boot.Decision) string {
 	return s
 }
 
+// renderScript returns a script profile's own script. Its first line must
+// be iPXE's "#!ipxe" magic (leading blank lines are dropped), or iPXE would
+// not run it.
+func renderScript(p Params) ([]byte, error) {
+	name := p.Decision.Profile.Name
+	if p.Script == nil {
+		return nil, fmt.Errorf("profile %q: script profiles need a script renderer", name)
+	}
+	b, err := p.Script(p.Decision.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("profile %q: %w", name, err)
+	}
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if !bytes.HasPrefix(b, []byte("#!ipxe")) && !bytes.HasPrefix(b, []byte("#!gpxe")) {
+		return nil, fmt.Errorf("profile %q: script %s does not start with #!ipxe", name, p.Decision.Profile.Script)
+	}
+	return b, nil
+}
+
 // renderer accumulates one script.
 type renderer struct {
 	buf      bytes.Buffer
 	base     string
 	efi      bool
 	profiles func(string) *config.Profile
+	cmdline  func(*config.Profile) (string, error)
+	query    url.Values
 }
 
 // line writes one script line.
@@ -151,6 +190,10 @@ func (r *renderer) profile(pr *config.Profile, menuOK bool) error {
 		r.local()
 	case pr.Shell:
 		r.shell()
+	case pr.Chain != "":
+		return r.chain(pr)
+	case pr.Script != "":
+		return r.scriptItem(pr)
 	case pr.Menu != nil && !menuOK:
 		return errors.New("menus inside menus are not supported")
 	default:
@@ -159,17 +202,17 @@ func (r *renderer) profile(pr *config.Profile, menuOK bool) error {
 	return nil
 }
 
-// checkKind returns an error unless exactly one of kernel, local, shell and
-// menu is set.
+// checkKind returns an error unless exactly one of kernel, local, shell,
+// menu, chain and script is set.
 func checkKind(pr *config.Profile) error {
 	n := 0
-	for _, set := range []bool{pr.Kernel != "", pr.Local, pr.Shell, pr.Menu != nil} {
+	for _, set := range []bool{pr.Kernel != "", pr.Local, pr.Shell, pr.Menu != nil, pr.Chain != "", pr.Script != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return fmt.Errorf("sets %d of kernel, local, shell and menu; exactly one is required", n)
+		return fmt.Errorf("sets %d of kernel, local, shell, menu, chain and script; exactly one is required", n)
 	}
 	if pr.Kernel == "" && (len(pr.Initrd) > 0 || pr.Cmdline != "") {
 		return errors.New("initrd and cmdline need a kernel")
@@ -200,7 +243,13 @@ func (r *renderer) kernel(pr *config.Profile) error {
 	if err != nil {
 		return err
 	}
-	args, err := r.kernelArgs(pr.Cmdline, rds)
+	cmdline := pr.Cmdline
+	if r.cmdline != nil {
+		if cmdline, err = r.cmdline(pr); err != nil {
+			return fmt.Errorf("cmdline: %w", err)
+		}
+	}
+	args, err := r.kernelArgs(cmdline, rds)
 	if err != nil {
 		return err
 	}
@@ -423,4 +472,49 @@ func chooseOptions(m *config.Menu) string {
 		s += " --default " + m.Default
 	}
 	return s
+}
+
+// chain writes the commands that replace this script with the one at the
+// profile's URL, retrying every few seconds while it cannot be fetched.
+func (r *renderer) chain(pr *config.Profile) error {
+	if err := checkToken("chain URL", pr.Chain); err != nil {
+		return err
+	}
+	r.chainTo(pr.Name, pr.Chain)
+	return nil
+}
+
+// scriptItem writes the commands of a script profile shown as a menu item:
+// its script is a whole script of its own, so the item chains to
+// BASE/ipxe?QUERY&item=NAME, which the server answers with it.
+func (r *renderer) scriptItem(pr *config.Profile) error {
+	q := url.Values{}
+	for k, vs := range r.query {
+		q[k] = vs
+	}
+	q.Set(ItemParam, pr.Name)
+	target := r.base + "/ipxe?" + q.Encode()
+	if err := checkToken("item URL", target); err != nil {
+		return err
+	}
+	r.chainTo(pr.Name, target)
+	return nil
+}
+
+// chainTo writes a chain to target under the profile's "chain" step, with
+// a retry block.
+func (r *renderer) chainTo(name, target string) {
+	r.echo("rackboot: chaining to " + target)
+	r.line(":%s", stepLabel(name, "chain"))
+	r.line("chain --replace --autofree %s || goto %s", target, stepLabel(name, "chain-retry"))
+	r.line("goto %s", stepLabel(name, "chain-retry"))
+	r.retry(stepLabel(name, "chain-retry"), target, stepLabel(name, "chain"))
+}
+
+// AssetURL returns the absolute URL of a kernel, initrd or other asset
+// reference as the scripts use it: an http(s) URL as it is, anything else
+// as a path under BASE/assets/. baseURL is the server's http://host:port.
+func AssetURL(baseURL, ref string) (string, error) {
+	r := &renderer{base: strings.TrimRight(baseURL, "/")}
+	return r.assetURL(ref)
 }

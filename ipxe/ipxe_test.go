@@ -2,6 +2,8 @@ package ipxe
 
 import (
 	"bytes"
+	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +33,14 @@ func testProfiles() map[string]config.Profile {
 		"shell":  {Shell: true},
 		"choose": {Menu: &config.Menu{Title: "Pick a system", Items: []string{"debian", "disk", "shell"}, Default: "disk", Timeout: config.Duration(10 * time.Second)}},
 		"nested": {Menu: &config.Menu{Title: "Nested", Items: []string{"choose"}}},
+		"other":  {Chain: "http://192.0.2.9/boot.ipxe?mac=${mac}"},
+		"custom": {Script: "scripts/custom.ipxe.tmpl"},
+		"more":   {Menu: &config.Menu{Title: "More", Items: []string{"other", "custom", "templated"}, Default: "custom"}},
+		"templated": {
+			Kernel:  "vmlinuz",
+			Initrd:  []string{"a.img", "b.img"},
+			Cmdline: "hostname={{.Machine.Hostname}}",
+		},
 	}
 }
 
@@ -64,6 +74,11 @@ func TestRenderGolden(t *testing.T) {
 		{"local_efi", Params{BaseURL: base, EFI: true, Decision: decide(ps, "disk")}},
 		{"shell", Params{BaseURL: base, Decision: decide(ps, "shell")}},
 		{"menu", Params{BaseURL: base, Decision: decide(ps, "choose"), Profiles: lookup(ps)}},
+		{"chain", Params{BaseURL: base, Decision: decide(ps, "other")}},
+		{"script", Params{BaseURL: base, Decision: decide(ps, "custom"), Script: fakeScript}},
+		{"kernel_cmdline_template_efi", Params{BaseURL: base, EFI: true, Decision: decide(ps, "templated"), Cmdline: fakeCmdline}},
+		{"menu_kinds", Params{BaseURL: base, Decision: decide(ps, "more"), Profiles: lookup(ps), Cmdline: fakeCmdline,
+			Query: url.Values{"mac": {"52:54:00:12:34:56"}, "rack": {"a b&c"}, "item": {"ignored"}}}},
 		{"no_match", Params{BaseURL: base, Decision: boot.Decision{Reason: "no machine entry, no group matched and no default_profile is set (saw mac=52:54:00:aa:bb:cc platform=efi)"}}},
 	}
 	for _, tt := range tests {
@@ -73,6 +88,48 @@ func TestRenderGolden(t *testing.T) {
 				t.Fatalf("Render: %v", err)
 			}
 			checkGolden(t, tt.golden, got)
+		})
+	}
+}
+
+// fakeScript stands in for the server's template rendering of a script
+// profile: it returns a script naming the template, after blank lines that
+// Render must drop.
+func fakeScript(pr *config.Profile) ([]byte, error) {
+	return []byte("\n\n#!ipxe\necho custom script from " + pr.Script + "\nexit\n"), nil
+}
+
+// fakeCmdline stands in for the server's template rendering of cmdline.
+func fakeCmdline(pr *config.Profile) (string, error) {
+	return strings.ReplaceAll(pr.Cmdline, "{{.Machine.Hostname}}", "node1") + " console=ttyS0", nil
+}
+
+func TestRenderKindErrors(t *testing.T) {
+	ps := testProfiles()
+	tests := []struct {
+		name string
+		p    Params
+		want string
+	}{
+		{"script without renderer", Params{BaseURL: base, Decision: decide(ps, "custom")}, "need a script renderer"},
+		{"script without magic", Params{BaseURL: base, Decision: decide(ps, "custom"),
+			Script: func(*config.Profile) ([]byte, error) { return []byte("echo hi\n"), nil }}, "does not start with #!ipxe"},
+		{"script error", Params{BaseURL: base, Decision: decide(ps, "custom"),
+			Script: func(*config.Profile) ([]byte, error) { return nil, errors.New("boom") }}, "boom"},
+		{"chain with space", Params{BaseURL: base, Decision: boot.Decision{Profile: &config.Profile{Name: "c", Chain: "http://h/a b"}}}, "one word"},
+		{"chain with separator", Params{BaseURL: base, Decision: boot.Decision{Profile: &config.Profile{Name: "c", Chain: `http://h/x\`}}}, "would end"},
+		{"cmdline injection", Params{BaseURL: base, Decision: decide(ps, "templated"),
+			Cmdline: func(*config.Profile) (string, error) { return "a || shell", nil }}, "would end the iPXE command"},
+		{"cmdline error", Params{BaseURL: base, Decision: decide(ps, "templated"),
+			Cmdline: func(*config.Profile) (string, error) { return "", errors.New("no label x") }}, "no label x"},
+		{"two kinds", Params{BaseURL: base, Decision: boot.Decision{Profile: &config.Profile{Name: "c", Chain: "http://h/", Local: true}}}, "exactly one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Render(tt.p)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Render error (-want +got):\n-...%s...\n+%v", tt.want, err)
+			}
 		})
 	}
 }

@@ -36,6 +36,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(v), newCheckCommand(), newVersionCommand())
+	root.AddCommand(newLeasesCommand())
 	return root
 }
 

@@ -6,8 +6,21 @@
 # including on failure and Ctrl-C.
 #
 # Usage (as root):
-#   lab.sh e2e bios|uefi   boot one VM; exit 0 only when its console shows the
-#                          payload's marker and the profile's kernel command line
+#   lab.sh e2e MODE        boot one VM; exit 0 only when its console shows the
+#                          payload's marker and the profile's kernel command line.
+#                          MODE is FIRMWARE (bios or uefi) with rackboot as the
+#                          DHCP server, proxy-FIRMWARE (dnsmasq hands out
+#                          addresses on br0, rackboot serve in proxy mode),
+#                          proxy-peer-FIRMWARE (the same with dnsmasq in a
+#                          namespace of its own on the bridge), or off-FIRMWARE
+#                          (dhcp.mode: off; dnsmasq points machines at rackboot).
+#                          FIRMWARE is bios (SeaBIOS + QEMU's iPXE ROM), uefi
+#                          (OVMF firmware PXE, no ROM), httpboot (OVMF UEFI HTTP
+#                          Boot, its PXE switched off) or uefiipxe (OVMF + QEMU's
+#                          iPXE EFI ROM),
+#                          or pxelinux (a BIOS VM whose profile has loader:
+#                          pxelinux: pxelinux.0, generated pxelinux.cfg, kernel
+#                          and initrd over TFTP; the console must show PXELINUX)
 #   lab.sh demo            boot one BIOS VM and narrate every step live
 #
 # Environment:
@@ -33,6 +46,7 @@ SERVER_IP=192.0.2.1
 HTTP_PORT=8080
 
 NS=""          # the namespace this run created
+PEER_NS=""     # a second namespace for a DHCP server of its own (proxy-peer-*)
 WORK=""        # this run's work folder
 PIDS=()        # processes this run started
 LAB_FAILED=1   # cleared on success; keeps WORK for inspection on failure
@@ -69,6 +83,11 @@ lab_down() {
 	local rc=$? pid
 	set +e
 	trap - EXIT INT TERM HUP
+	if [ "$rc" -ge 128 ] && [ -n "$WORK" ]; then
+		log "interrupted (exit $rc); tearing the lab down"
+		server_log_tail
+		console_tail
+	fi
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -82,6 +101,12 @@ lab_down() {
 		done
 		wait 2>/dev/null
 		ip netns del "$NS" || log "could not delete namespace $NS"
+	fi
+	if [ -n "$PEER_NS" ] && ip netns list | grep -qw "^$PEER_NS"; then
+		for pid in $(ip netns pids "$PEER_NS" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$PEER_NS" || log "could not delete namespace $PEER_NS"
 	fi
 	if [ -n "$WORK" ]; then
 		if [ "$LAB_FAILED" = 0 ] && [ "${LAB_KEEP:-0}" != 1 ]; then
@@ -100,6 +125,16 @@ ensure_payload() {
 	fi
 }
 
+# dhcp_section MODE prints the inventory's dhcp: block: rackboot's own
+# DHCP server, or proxyDHCP beside another server (modes proxy-*).
+dhcp_section() {
+	case $1 in
+	proxy-*) printf 'dhcp:\n  mode: proxy\n' ;;
+	off-*) printf 'dhcp:\n  mode: off\n' ;;
+	*) printf 'dhcp:\n  mode: full\n  subnets:\n    - cidr: 192.0.2.0/24\n      range: 192.0.2.100-192.0.2.200\n      router: %s\n' "$SERVER_IP" ;;
+	esac
+}
+
 # write_inventory MODE writes the inventory rackboot serves from.
 write_inventory() {
 	local mode=$1
@@ -110,17 +145,13 @@ server:
   http_port: $HTTP_PORT
   assets: $PAYLOAD_DIR
   data_dir: $WORK/data
-dhcp:
-  mode: full
-  subnets:
-    - cidr: 192.0.2.0/24
-      range: 192.0.2.100-192.0.2.200
-      router: $SERVER_IP
+$(dhcp_section "$mode")
 profiles:
   demo:
     kernel: vmlinuz
     initrd: [initrd.gz]
     cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode"
+$([ "$mode" = pxelinux ] && echo '    loader: pxelinux')
 machines:
   - mac: "$VM_MAC"
     hostname: node1
@@ -169,22 +200,32 @@ console_tail() {
 	[ -f "$WORK/console.log" ] || return 0
 	echo "----- VM console (last 60 lines): $WORK/console.log" >&2
 	tail -n 60 "$WORK/console.log" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >&2
+	echo >&2 # the console rarely ends with a newline
 }
 
 # start_vm MODE boots the guest in the background; console to $WORK/console.log.
 start_vm() {
 	local mode=$1 nic=virtio-net-pci,netdev=n0,mac=$VM_MAC
 	local -a fw=()
-	case $mode in
-	bios) ;;
-	uefi)
+	case ${mode##*-} in
+	bios | pxelinux) ;;
+	uefi | httpboot | uefiipxe)
 		[ -f "$OVMF_CODE" ] || die "$OVMF_CODE missing (apt-get install ovmf)"
 		cp "$OVMF_VARS" "$WORK/OVMF_VARS.fd"
 		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 			-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
-		nic+=,romfile= # no iPXE ROM: the firmware's own PXE loads ipxe.efi over TFTP
+		case ${mode##*-} in
+		# no iPXE ROM: the firmware's own PXE loads ipxe.efi over TFTP
+		uefi) nic+=,romfile= ;;
+		# UEFI HTTP Boot alone: OVMF's PXE switched off, no iPXE ROM
+		httpboot)
+			nic+=,romfile=
+			fw+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
+				-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+			;;
+		esac # uefiipxe: QEMU's iPXE EFI ROM on the NIC does the network boot
 		;;
-	*) die "unknown mode $mode (bios or uefi)" ;;
+	*) die "unknown firmware in mode $mode (bios, uefi, httpboot or uefiipxe)" ;;
 	esac
 	VM_START=$(date +%s.%N)
 	in_ns timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
@@ -230,12 +271,86 @@ summarize() {
 		awk '{c=$1; $1=""; sub(/^ msg=/, ""); printf "%s%s x%d", sep, $0, c; sep=", "}' || true)"
 }
 
+# start_plain_dhcp MODE runs dnsmasq as the network's own DHCP server, with
+# no boot options at all: on br0 beside rackboot (proxy-bios, proxy-uefi),
+# or in a namespace of its own joined to the bridge by a veth pair
+# (proxy-peer-*). Its log goes to $WORK/dnsmasq.log.
+start_plain_dhcp() {
+	local mode=$1 ns=$NS dev=br0 addr=$SERVER_IP
+	command -v dnsmasq >/dev/null || die "dnsmasq missing (apt-get install dnsmasq-base)"
+	if [[ $mode == proxy-peer-* ]]; then
+		PEER_NS=$NS-dhcp ns=$PEER_NS dev=veth-dhcp addr=192.0.2.2
+		ip netns add "$PEER_NS" || die "ip netns add $PEER_NS failed"
+		in_ns ip link add veth-br type veth peer name veth-dhcp netns "$PEER_NS"
+		in_ns ip link set veth-br master br0
+		in_ns ip link set veth-br up
+		ip netns exec "$PEER_NS" ip addr add "$addr/24" dev "$dev"
+		ip netns exec "$PEER_NS" ip link set "$dev" up
+	fi
+	local -a boot=()
+	# off-*: the DHCP server itself points machines at rackboot, with the
+	# user-class test that keeps iPXE from loading iPXE again (README).
+	[[ $mode == off-* ]] && boot=(--dhcp-userclass=set:ipxe,iPXE
+		--dhcp-match=set:efi64,option:client-arch,7
+		--dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe,,$SERVER_IP
+		--dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi,,$SERVER_IP
+		--dhcp-boot=tag:ipxe,http://$SERVER_IP:$HTTP_PORT/boot.ipxe)
+	ip netns exec "$ns" dnsmasq --keep-in-foreground --port=0 --no-resolv --no-hosts "${boot[@]}" \
+		--interface="$dev" --bind-interfaces --dhcp-range=192.0.2.100,192.0.2.200,1h \
+		--dhcp-option=option:router,$SERVER_IP --dhcp-leasefile="$WORK/dnsmasq.leases" \
+		--pid-file= --log-dhcp --log-facility="$WORK/dnsmasq.log" </dev/null >/dev/null 2>&1 &
+	PIDS+=("$!")
+	log "plain DHCP server: dnsmasq on $dev ($addr) in namespace $ns (pid $!)"
+}
+
+# proxy_ok MODE checks that rackboot only proxied (proxy-*) or stayed out of
+# DHCP (off-*), and that the address came from dnsmasq.
+proxy_ok() {
+	if [[ $1 == proxy-* ]] && ! grep -q 'msg="proxydhcp offer"' "$WORK/rackboot.log"; then
+		log "FAIL: rackboot logged no proxydhcp offer"
+		return 1
+	fi
+	if [[ $1 == off-* ]] && grep -q 'msg="proxydhcp' "$WORK/rackboot.log"; then
+		log "FAIL: rackboot answered DHCP with dhcp.mode: off"
+		return 1
+	fi
+	if grep -q 'msg="dhcp offer"' "$WORK/rackboot.log"; then
+		log "FAIL: rackboot handed out an address in proxy mode"
+		return 1
+	fi
+	grep -qi "DHCPACK.*$VM_MAC" "$WORK/dnsmasq.log" || { log "FAIL: dnsmasq acked no address to $VM_MAC"; return 1; }
+	log "$1: address from dnsmasq ($(grep -i "DHCPACK.*$VM_MAC" "$WORK/dnsmasq.log" | tail -1 | grep -o '192\.0\.2\.[0-9]*' | head -1)), boot information from rackboot"
+}
+
+# pxelinux_ok checks that the boot went through PXELINUX: its banner on the
+# console, and rackboot's log shows pxelinux.0, ldlinux.c32, a generated
+# pxelinux.cfg file and the kernel sent over TFTP.
+pxelinux_ok() {
+	local f
+	if ! tr -d '\r' <"$WORK/console.log" | grep -q 'PXELINUX [0-9]'; then
+		log "FAIL: pxelinux: no PXELINUX banner on the console"
+		return 1
+	fi
+	for f in pxelinux.0 ldlinux.c32 'pxelinux.cfg/[^ "]*' vmlinuz initrd.gz; do
+		if ! grep 'msg="tftp transfer"' "$WORK/rackboot.log" | grep -q "file=\"\?/\?$f"; then
+			log "FAIL: pxelinux: rackboot did not send $f over TFTP"
+			return 1
+		fi
+	done
+	log "pxelinux: $(grep -o 'PXELINUX [0-9][^ ]*' "$WORK/console.log" | head -1); TFTP: $(grep 'msg="tftp' "$WORK/rackboot.log" | grep -o 'file="\?[^ "]*' | sed 's/file="\?//' | tr '\n' ' ')"
+}
+
 cmd_e2e() {
 	local mode=${1:-}
-	case $mode in bios | uefi) ;; *) die "usage: lab.sh e2e bios|uefi" ;; esac
+	case $mode in
+	bios | uefi | httpboot | uefiipxe | pxelinux) ;;
+	proxy-bios | proxy-uefi | proxy-httpboot | proxy-uefiipxe | proxy-peer-bios | proxy-peer-uefi | off-bios | off-uefi) ;;
+	*) die "usage: lab.sh e2e bios|uefi|httpboot|uefiipxe|pxelinux|proxy-bios|proxy-uefi|proxy-httpboot|proxy-uefiipxe|proxy-peer-bios|proxy-peer-uefi|off-bios|off-uefi" ;;
+	esac
 	ensure_payload
 	lab_up
 	write_inventory "$mode"
+	[[ $mode == proxy-* || $mode == off-* ]] && start_plain_dhcp "$mode"
 	start_server
 	start_vm "$mode"
 	wait_vm
@@ -253,13 +368,25 @@ cmd_e2e() {
 		server_log_tail
 		die "FAIL: the VM booted but rackboot exited during the run"
 	fi
+	if [[ $mode == proxy-* || $mode == off-* ]] && ! proxy_ok "$mode"; then
+		server_log_tail
+		exit 1
+	fi
+	if [ "$mode" = pxelinux ] && ! pxelinux_ok; then
+		server_log_tail
+		console_tail
+		exit 1
+	fi
 	log "PASS: $mode boot reached the payload in ${VM_SECONDS}s; $cmdline"
 	LAB_FAILED=0
 }
 
-# narrate turns rackboot's logrus text lines into one human line per step.
+# narrate turns rackboot's logrus text lines into one human line per step,
+# as they come (mawk needs -W interactive not to wait for a full buffer).
 narrate() {
-	awk '
+	local -a awk=(awk)
+	awk -W version 2>&1 | grep -q mawk && awk+=(-W interactive)
+	"${awk[@]}" '
 	function parse(line,   rest, k, v, c, i) {
 		split("", f)
 		rest = line
@@ -288,7 +415,7 @@ narrate() {
 		if (m == "dhcp offer")         out("[dhcp] offer " f["ip"] " to " f["mac"] (f["bootfile"] != "" ? " boot " f["bootfile"] : ""))
 		else if (m == "dhcp ack")      out("[dhcp] ack   " f["ip"] " to " f["mac"] (f["bootfile"] != "" ? " boot " f["bootfile"] : ""))
 		else if (m == "tftp transfer") out("[tftp] sent " f["file"] " (" f["size"] " bytes) to " f["client"] " in " f["duration"])
-		else if (m == "http request")  out("[http] " f["method"] " " f["path"] " -> " f["status"] (f["mac"] != "" ? " (" f["mac"] ")" : ""))
+		else if (m == "http request")  out("[http] " f["method"] " " f["path"] " -> " f["status"] (f["bytes"] != "" ? ", " f["bytes"] " bytes" : "") (f["mac"] != "" ? " (" f["mac"] ")" : ""))
 		else if (f["level"] == "warning" || f["level"] == "error" || f["level"] == "fatal")
 			out("[rackboot] " f["level"] ": " m)
 	}'

@@ -1,0 +1,208 @@
+package proxydhcp
+
+import (
+	"context"
+	"flag"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/iana"
+	"github.com/sirupsen/logrus"
+
+	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/dhcp"
+)
+
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
+
+var (
+	serverAddr = netip.MustParseAddr("192.0.2.1")
+	clientMAC  = net.HardwareAddr{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
+	uuidOpt    = append([]byte{0}, []byte("0123456789abcdef")...)
+)
+
+func newResponder(defaultProfile string) *Responder {
+	inv := boot.NewInventory(&config.Config{
+		Profiles:       map[string]config.Profile{"demo": {Kernel: "vmlinuz"}},
+		DefaultProfile: defaultProfile,
+	})
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	return New(func() *boot.Inventory { return inv }, dhcp.ServerInfo{Addr: serverAddr, HTTPPort: 8080}, log)
+}
+
+func req(t *testing.T, mt dhcpv4.MessageType, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+	t.Helper()
+	all := append([]dhcpv4.Modifier{dhcpv4.WithMessageType(mt), dhcpv4.WithTransactionID(dhcpv4.TransactionID{9, 8, 7, 6})}, mods...)
+	r, err := dhcpv4.NewDiscovery(clientMAC, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func vendor(v string, arch iana.Arch) []dhcpv4.Modifier {
+	return []dhcpv4.Modifier{
+		dhcpv4.WithOption(dhcpv4.OptClassIdentifier(v)),
+		dhcpv4.WithOption(dhcpv4.OptClientArch(arch)),
+		dhcpv4.WithGeneric(dhcpv4.GenericOptionCode(97), uuidOpt),
+	}
+}
+
+// TestReplyGolden checks every client class's proxy reply byte for byte in
+// readable form (UPDATE_GOLDEN=1 rewrites testdata/*.golden).
+func TestReplyGolden(t *testing.T) {
+	ipxe := append(vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC), dhcpv4.WithOption(dhcpv4.OptUserClass("iPXE")))
+	tests := []struct {
+		name string
+		mt   dhcpv4.MessageType
+		mods []dhcpv4.Modifier
+		port int
+	}{
+		{"offer-bios-pxe", dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC), 67},
+		{"offer-uefi-pxe", dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64), 67},
+		{"offer-ipxe", dhcpv4.MessageTypeDiscover, ipxe, 67},
+		{"offer-httpclient", dhcpv4.MessageTypeDiscover, vendor("HTTPClient:Arch:00016:UNDI:003000", iana.EFI_X86_64_HTTP), 67},
+		{"ack-4011-uefi", dhcpv4.MessageTypeRequest, append(vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64), dhcpv4.WithClientIP(net.IPv4(192, 0, 2, 77))), 4011},
+		{"ack-4011-ipxe", dhcpv4.MessageTypeRequest, ipxe, 4011},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newResponder("demo")
+			var reply *dhcpv4.DHCPv4
+			if tt.port == 67 {
+				reply = r.Handle(req(t, tt.mt, tt.mods...))
+			} else {
+				reply = r.HandleBootServer(req(t, tt.mt, tt.mods...))
+			}
+			if reply == nil {
+				t.Fatal("no reply")
+			}
+			if !reply.YourIPAddr.IsUnspecified() {
+				t.Errorf("proxy reply offers address %s", reply.YourIPAddr)
+			}
+			checkGolden(t, filepath.Join("testdata", tt.name+".golden"), reply.Summary())
+		})
+	}
+}
+
+// TestIgnored checks what proxyDHCP must leave alone.
+func TestIgnored(t *testing.T) {
+	pxe := vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC)
+	tests := []struct {
+		name string
+		dflt string
+		mt   dhcpv4.MessageType
+		mods []dhcpv4.Modifier
+		port int
+	}{
+		{"plain client", "demo", dhcpv4.MessageTypeDiscover, nil, 67},
+		{"other vendor class", "demo", dhcpv4.MessageTypeDiscover, []dhcpv4.Modifier{dhcpv4.WithOption(dhcpv4.OptClassIdentifier("MSFT 5.0"))}, 67},
+		{"REQUEST on 67 is the real server's", "demo", dhcpv4.MessageTypeRequest, pxe, 67},
+		{"nothing to boot", "", dhcpv4.MessageTypeDiscover, pxe, 67},
+		{"relayed", "demo", dhcpv4.MessageTypeDiscover, append(pxe, dhcpv4.WithGatewayIP(net.IPv4(198, 51, 100, 1))), 67},
+		{"DISCOVER on 4011", "demo", dhcpv4.MessageTypeDiscover, pxe, 4011},
+		{"arch without program", "demo", dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00012:UNDI:003010", iana.PPC_OPEN_FIRMWARE), 67},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newResponder(tt.dflt)
+			var reply *dhcpv4.DHCPv4
+			if tt.port == 67 {
+				reply = r.Handle(req(t, tt.mt, tt.mods...))
+			} else {
+				reply = r.HandleBootServer(req(t, tt.mt, tt.mods...))
+			}
+			if reply != nil {
+				t.Errorf("answered:\n%s", reply.Summary())
+			}
+			if r.Counters.Ignored.Load() == 0 && tt.mt == dhcpv4.MessageTypeDiscover && tt.port == 67 {
+				t.Error("ignored request not counted")
+			}
+		})
+	}
+}
+
+// TestBootServerLoopback runs the port 4011 loop on 127.0.0.1: a request
+// gets an ACK at its source address, garbage is counted and dropped.
+func TestBootServerLoopback(t *testing.T) {
+	srvConn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newResponder("demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.ServeBootServer(ctx, srvConn) }()
+	client, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	client.WriteTo([]byte{1, 2, 3}, srvConn.LocalAddr())
+	rq := req(t, dhcpv4.MessageTypeRequest, vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64)...)
+	client.WriteTo(rq.ToBytes(), srvConn.LocalAddr())
+	client.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 1500)
+	n, _, err := client.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no reply: %v", err)
+	}
+	ack, err := dhcpv4.FromBytes(buf[:n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack.MessageType() != dhcpv4.MessageTypeAck || ack.BootFileName != "ipxe.efi" || ack.TransactionID != rq.TransactionID {
+		t.Errorf("reply = %s %q xid %s; want ACK ipxe.efi xid %s", ack.MessageType(), ack.BootFileName, ack.TransactionID, rq.TransactionID)
+	}
+	if r.Counters.Malformed.Load() != 1 {
+		t.Errorf("malformed = %d, want 1", r.Counters.Malformed.Load())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ServeBootServer: %v", err)
+	}
+}
+
+// FuzzHandle feeds arbitrary packets to both entry points.
+func FuzzHandle(f *testing.F) {
+	t := &testing.T{}
+	f.Add(req(t, dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC)...).ToBytes())
+	f.Add(req(t, dhcpv4.MessageTypeRequest, vendor("HTTPClient:Arch:00016:UNDI:003000", iana.EFI_X86_64_HTTP)...).ToBytes())
+	r := newResponder("demo")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q, err := dhcpv4.FromBytes(b)
+		if err != nil {
+			return
+		}
+		for _, reply := range []*dhcpv4.DHCPv4{r.Handle(q), r.HandleBootServer(q)} {
+			if reply != nil && !reply.YourIPAddr.IsUnspecified() {
+				t.Fatalf("proxy reply with an address: %s", reply.YourIPAddr)
+			}
+		}
+	})
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (-want +got):\n-%s\n+%s", path, want, got)
+	}
+}
