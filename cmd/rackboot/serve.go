@@ -287,6 +287,8 @@ func startProxy(ctx context.Context, rt runtime, inv *atomic.Pointer[boot.Invent
 		return nil, fmt.Errorf("proxydhcp: %w", err)
 	}
 	r := proxydhcp.New(inv.Load, info, log)
+	log.WithFields(logrus.Fields{"interface": rt.ifi.Name, "address": rt.addr}).
+		Info("proxydhcp: answering PXE clients beside the network's DHCP server (port 67 read through a raw socket, boot server on port 4011)")
 	srv := dhcp.NewServer(conn, r, log, 2)
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
