@@ -32,8 +32,6 @@ type Conn interface {
 type RawConn struct {
 	pc  *packet.Conn
 	udp *net.UDPConn // nil when another process holds port 67
-	// readUDP: requests come from udp, the raw socket only sends.
-	readUDP bool
 	src netip.Addr
 	buf []byte
 }
@@ -41,20 +39,15 @@ type RawConn struct {
 var _ Conn = (*RawConn)(nil)
 
 // ListenRaw opens the raw socket on ifi with a BPF filter that passes only
-// unfragmented IPv4 UDP datagrams to port 67 carrying a BOOTREQUEST, and
-// binds UDP port 67 on the interface when it is free (that socket sends
-// routed unicast replies and keeps the kernel from answering "port
-// unreachable" to unicast requests). src is the replies' source address.
-//
-// With bindUDP the requests are read from the UDP socket, which gets every
-// broadcast and unicast request on the interface as well, and the raw
-// socket only sends (its filter drops everything): each request then
-// crosses the kernel once, not twice.
+// unfragmented IPv4 UDP datagrams to port 67 carrying a BOOTREQUEST; every
+// request is read there. With bindUDP it also binds UDP port 67 on the
+// interface: that socket sends routed unicast replies (to relays, to
+// clients that have an address) and keeps the kernel from answering "port
+// unreachable" to unicast requests; a filter that drops everything keeps
+// requests from queueing on it a second time. src is the replies' source
+// address.
 func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, error) {
 	filter, err := requestFilter(67)
-	if bindUDP {
-		filter, err = bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -62,13 +55,15 @@ func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, erro
 	if err != nil {
 		return nil, fmt.Errorf("raw socket on %s: %w", ifi.Name, err)
 	}
+	if rc, err := pc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { deepenQueue(int(fd)) })
+	}
 	c := &RawConn{pc: pc, src: src, buf: make([]byte, 65536)}
 	if bindUDP {
 		if c.udp, err = listenUDP(ifi.Name, 67); err != nil {
 			pc.Close()
 			return nil, err
 		}
-		c.readUDP = true
 	}
 	return c, nil
 }
@@ -104,11 +99,10 @@ func listenUDP(dev string, port int) (*net.UDPConn, error) {
 					return
 				}
 			}
-			// A deep receive queue absorbs bursts (root may pass rmem_max).
-			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, recvBuffer) != nil {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, recvBuffer)
+			if serr = unix.BindToDevice(int(fd), dev); serr != nil {
+				return
 			}
-			serr = unix.BindToDevice(int(fd), dev)
+			serr = dropAll(int(fd))
 		})
 		return errors.Join(err, serr)
 	}}
@@ -119,15 +113,31 @@ func listenUDP(dev string, port int) (*net.UDPConn, error) {
 	return pc.(*net.UDPConn), nil
 }
 
+// deepenQueue asks for a deep receive queue, to absorb bursts (root may
+// pass rmem_max); best effort.
+func deepenQueue(fd int) {
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, recvBuffer) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, recvBuffer)
+	}
+}
+
+// dropAll attaches a socket filter that accepts nothing: the UDP socket
+// holds the port and sends, the raw socket reads.
+func dropAll(fd int) error {
+	prog, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	if err != nil {
+		return err
+	}
+	filter := make([]unix.SockFilter, len(prog))
+	for i, ins := range prog {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
+		&unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]})
+}
+
 // ReadRequest implements Conn.
 func (c *RawConn) ReadRequest() ([]byte, error) {
-	if c.readUDP {
-		n, _, err := c.udp.ReadFromUDP(c.buf)
-		if err != nil {
-			return nil, err
-		}
-		return c.buf[:n], nil
-	}
 	for {
 		n, _, err := c.pc.ReadFrom(c.buf)
 		if err != nil {

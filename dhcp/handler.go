@@ -92,17 +92,16 @@ type HandlerConfig struct {
 // addresses, records bindings in the lease store, builds the replies with
 // their options and boot fields. It does no network I/O itself.
 type Handler struct {
-	inv      func() *boot.Inventory
-	subnets  []*subnet
-	srv      ServerInfo
-	log      logrus.FieldLogger
-	now      func() time.Time
-	prober   Prober
-	probeTO  time.Duration
-	goProbe  func(func()) bool
-	limiter  *rateLimiter
-	Metrics  Metrics
-	fixedIPs map[netip.Addr]bool
+	inv     func() *boot.Inventory
+	subnets []*subnet
+	srv     ServerInfo
+	log     logrus.FieldLogger
+	now     func() time.Time
+	prober  Prober
+	probeTO time.Duration
+	goProbe func(func()) bool
+	limiter *rateLimiter
+	Metrics Metrics
 }
 
 // NewHandler builds a Handler and loads the store's leases into its pools.

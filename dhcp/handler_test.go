@@ -1,13 +1,14 @@
 package dhcp
 
 import (
-	"flag"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rackboot/rackboot/internal/golden"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/iana"
@@ -16,8 +17,6 @@ import (
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
 
 var (
 	serverAddr = netip.MustParseAddr("192.0.2.1")
@@ -165,19 +164,7 @@ func TestReplyGolden(t *testing.T) {
 
 func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (-want +got):\n-%s\n+%s", path, want, got)
-	}
+	golden.Check(t, path, []byte(got))
 }
 
 // TestBootFields checks which boot file each client class gets.

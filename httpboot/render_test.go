@@ -2,11 +2,12 @@ package httpboot
 
 import (
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rackboot/rackboot/internal/golden"
 
 	"github.com/rackboot/rackboot/assets"
 	"github.com/rackboot/rackboot/boot"
@@ -141,23 +142,7 @@ func TestRenderedGolden(t *testing.T) {
 // checkGolden compares got with testdata/NAME.golden.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	file := filepath.Join("testdata", name+".golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./httpboot)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s mismatch (-want +got):\n-%s\n+%s", file, want, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 // TestConfigEndpoints covers the statuses of the config service and

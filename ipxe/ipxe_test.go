@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rackboot/rackboot/internal/golden"
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
@@ -138,24 +139,11 @@ func TestEntryScriptGolden(t *testing.T) {
 	checkGolden(t, "entry", EntryScript(base+"/"))
 }
 
-// checkGolden compares got with testdata/NAME.ipxe, or rewrites the file
-// when UPDATE_GOLDEN is set.
+// checkGolden compares got with testdata/NAME.ipxe and checks that it is a
+// well-formed script.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	file := filepath.Join("testdata", name+".ipxe")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./ipxe)", err)
-	}
-	if diff := diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".ipxe"), got)
 	checkWellFormed(t, got)
 }
 
@@ -315,23 +303,4 @@ func TestText(t *testing.T) {
 	}
 }
 
-// diff returns "" when want == got, else the lines that differ, prefixed
-// "-" for want and "+" for got.
-func diff(want, got string) string {
-	if want == got {
-		return ""
-	}
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		switch {
-		case i >= len(g):
-			b.WriteString("-" + w[i] + "\n")
-		case i >= len(w):
-			b.WriteString("+" + g[i] + "\n")
-		case w[i] != g[i]:
-			b.WriteString("-" + w[i] + "\n+" + g[i] + "\n")
-		}
-	}
-	return b.String()
-}
+func diff(want, got string) string { return golden.Diff(want, got) }

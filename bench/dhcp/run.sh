@@ -48,9 +48,9 @@ ip -n $NS_S link set rbb-s up
 ip -n $NS_C link set rbb-c up
 
 go build -o "$WORK/responder" ./bench/dhcp/responder
-RACKBOOT=${RACKBOOT_BIN:-$ROOT/bin/rackboot}
-[ -x "$RACKBOOT" ] || go build -o "$WORK/rackboot" ./cmd/rackboot && RACKBOOT=${RACKBOOT_BIN:-$WORK/rackboot}
-[ -x "$RACKBOOT" ] || RACKBOOT=$WORK/rackboot
+# rackboot as the tree builds it, unless RACKBOOT_BIN names a binary.
+RACKBOOT=${RACKBOOT_BIN:-$WORK/rackboot}
+[ -n "${RACKBOOT_BIN:-}" ] || go build -o "$RACKBOOT" ./cmd/rackboot
 
 # start_server NAME DIR: starts one server in the server namespace, fresh.
 start_server() {
@@ -129,8 +129,30 @@ step() {
 		}' "$dir/perfdhcp.out"
 }
 
+# restart_memory: 100,000 leases in the store (genleases), then rackboot's
+# start-up time until it serves with them and its resident memory.
+restart_memory() {
+	local dir=$WORK/restart
+	go build -o "$WORK/genleases" ./bench/dhcp/genleases
+	"$WORK/genleases" -dir "$dir/data" -n 100000 -first $POOL_FIRST | sed 's/^/store: /'
+	start_server rackboot "$dir" >/dev/null 2>&1 || true
+	stop_server
+	local t0 t1 rss
+	t0=$(date +%s%N)
+	ip netns exec $NS_S "$RACKBOOT" serve --config "$dir/rackboot.yaml" --log-level info >"$dir/log2" 2>&1 &
+	PID=$!
+	until grep -q "dhcp: leases restored" "$dir/log2"; do sleep 0.005; done
+	t1=$(date +%s%N)
+	sleep 1
+	rss=$(awk '/VmRSS/{print $2}' /proc/"$PID"/status)
+	grep -o 'leases=[0-9]*' "$dir/log2" | head -1 | sed 's/^/restored /'
+	echo "restart with 100000 leases: $(( (t1 - t0) / 1000000 )) ms to serving; resident memory $((rss / 1024)) MiB"
+	stop_server
+}
+
 RESULTS=$WORK/results
 : >"$RESULTS"
+if [ "${RESTART:-1}" = 1 ]; then restart_memory; fi
 for name in $SERVERS; do
 	best=0
 	echo "== $name"
