@@ -54,6 +54,8 @@ type Options struct {
 	// Signer, when set, makes every script and config endpoint also
 	// answer PATH.sig and PATH.asc with a detached OpenPGP signature.
 	Signer *Signer
+	// Metrics, when set, answers GET /metrics (the servers' counters).
+	Metrics http.Handler
 	// Log receives one Info line per request; nil discards.
 	Log logrus.FieldLogger
 }
@@ -65,6 +67,7 @@ type Server struct {
 	baseURL   string
 	tftpPort  int
 	signer    *Signer
+	metrics   http.Handler
 	log       logrus.FieldLogger
 	macs      *macBook
 	srv       *http.Server
@@ -78,6 +81,7 @@ func New(o Options) *Server {
 		baseURL:   strings.TrimRight(o.BaseURL, "/"),
 		tftpPort:  o.TFTPPort,
 		signer:    o.Signer,
+		metrics:   o.Metrics,
 		log:       o.Log,
 		macs:      newMACBook(macBookSize),
 	}
@@ -110,6 +114,7 @@ func New(o Options) *Server {
 //	GET /metadata?...     KEY=value lines about the machine
 //	GET /v1/boot/MAC      pixiecore API mode
 //	GET /assets/PATH      a file of the assets store (Range, HEAD, ...)
+//	GET /metrics          the servers' counters, when Options.Metrics is set
 //
 // Every route but /assets/ also answers PATH.sig and PATH.asc when a
 // signing key is loaded. HEAD is accepted wherever GET is; other methods
@@ -183,6 +188,10 @@ func (s *Server) rendered(p string) handler {
 // route dispatches a request by path, then by method.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
+	if p == "/metrics" && s.metrics != nil {
+		s.metrics.ServeHTTP(w, r)
+		return
+	}
 	h, sig := s.rendered(p), ""
 	for _, suffix := range []string{signatureSuffixSig, signatureSuffixAsc} {
 		if base, ok := strings.CutSuffix(p, suffix); ok && s.rendered(base) != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/rackboot/rackboot/dhcp"
 	"github.com/rackboot/rackboot/httpboot"
 	"github.com/rackboot/rackboot/leases"
+	"github.com/rackboot/rackboot/metrics"
 	"github.com/rackboot/rackboot/proxydhcp"
 	"github.com/rackboot/rackboot/pxelinux"
 	"github.com/rackboot/rackboot/tftp"
@@ -113,6 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, ifFlag string, log *logrus.L
 		return err
 	}
 	var inv atomic.Pointer[boot.Inventory]
+	reg := &metrics.Registry{}
 	inv.Store(boot.NewInventory(cfg))
 	store := assets.New(cfg.Server.Assets, log)
 	info := dhcp.ServerInfo{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: store.Has}
@@ -134,25 +136,25 @@ func serve(ctx context.Context, cfg *config.Config, ifFlag string, log *logrus.L
 		}
 	}()
 
-	stopHTTP, err := startHTTP(cfg, &inv, store, info, log, cancel)
+	stopHTTP, err := startHTTP(cfg, &inv, store, info, reg, log, cancel)
 	if err != nil {
 		return err
 	}
 	running = append(running, stopHTTP)
-	stopTFTP, err := startTFTP(cfg, &inv, store, log, cancel)
+	stopTFTP, err := startTFTP(cfg, &inv, store, reg, log, cancel)
 	if err != nil {
 		return err
 	}
 	running = append(running, stopTFTP)
 	if cfg.DHCP.Mode == config.ModeFull {
-		stopDHCP, err := startDHCP(ctx, cfg, rt, &inv, info, log, cancel)
+		stopDHCP, err := startDHCP(ctx, cfg, rt, &inv, info, reg, log, cancel)
 		if err != nil {
 			return err
 		}
 		running = append(running, stopDHCP)
 	}
 	if cfg.DHCP.Mode == config.ModeProxy {
-		stopProxy, err := startProxy(ctx, rt, &inv, info, log, cancel)
+		stopProxy, err := startProxy(ctx, rt, &inv, info, reg, log, cancel)
 		if err != nil {
 			return err
 		}
@@ -167,7 +169,7 @@ func serve(ctx context.Context, cfg *config.Config, ifFlag string, log *logrus.L
 }
 
 // startHTTP listens on every address at server.http_port.
-func startHTTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *assets.Store, info dhcp.ServerInfo, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+func startHTTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *assets.Store, info dhcp.ServerInfo, reg *metrics.Registry, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
 	var signer *httpboot.Signer
 	if cfg.Server.SigningKey != "" {
 		var err error
@@ -181,7 +183,7 @@ func startHTTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *a
 		return nil, fmt.Errorf("http: %w", err)
 	}
 	srv := httpboot.New(httpboot.Options{
-		Inventory: inv.Load, Assets: store, Log: log, Signer: signer, TFTPPort: cfg.Server.TFTPPort,
+		Inventory: inv.Load, Assets: store, Log: log, Signer: signer, TFTPPort: cfg.Server.TFTPPort, Metrics: reg,
 		BaseURL: "http://" + netip.AddrPortFrom(info.Addr, uint16(info.HTTPPort)).String(),
 	})
 	go func() {
@@ -198,7 +200,7 @@ func startHTTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *a
 
 // startTFTP listens on every address at server.tftp_port; pxelinux.cfg/
 // names are generated from the inventory (docs/tftp.md).
-func startTFTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *assets.Store, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+func startTFTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *assets.Store, reg *metrics.Registry, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
 	conn, err := net.ListenPacket("udp4", ":"+strconv.Itoa(cfg.Server.TFTPPort))
 	if err != nil {
 		return nil, fmt.Errorf("tftp: %w", err)
@@ -211,6 +213,7 @@ func startTFTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *a
 			return res.Body, err
 		}},
 	})
+	reg.Add("tftp", srv.Counters.Snapshot)
 	go func() {
 		if err := srv.Serve(conn); err != nil && !errors.Is(err, net.ErrClosed) {
 			fail(fmt.Errorf("tftp: %w", err))
@@ -221,7 +224,7 @@ func startTFTP(cfg *config.Config, inv *atomic.Pointer[boot.Inventory], store *a
 
 // startDHCP opens the lease store in server.data_dir and the raw socket on
 // the interface, and answers requests (docs/dhcp.md).
-func startDHCP(ctx context.Context, cfg *config.Config, rt runtime, inv *atomic.Pointer[boot.Inventory], info dhcp.ServerInfo, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+func startDHCP(ctx context.Context, cfg *config.Config, rt runtime, inv *atomic.Pointer[boot.Inventory], info dhcp.ServerInfo, reg *metrics.Registry, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
 	store, err := leases.Open(cfg.Server.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("dhcp: %w", err)
@@ -251,6 +254,8 @@ func startDHCP(ctx context.Context, cfg *config.Config, rt runtime, inv *atomic.
 	}
 	h := dhcp.NewHandler(hc)
 	srv := dhcp.NewServer(conn, h, log, max(d.Workers, 1))
+	reg.Add("dhcp", srv.Counters.Snapshot)
+	reg.Add("dhcp", h.Metrics.Snapshot)
 	done := make(chan struct{})
 	dctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -276,7 +281,7 @@ func startDHCP(ctx context.Context, cfg *config.Config, rt runtime, inv *atomic.
 // startProxy reads DHCP port 67 through the raw socket without binding it
 // (a DHCP server on this host may hold it) and serves the PXE boot server
 // port 4011.
-func startProxy(ctx context.Context, rt runtime, inv *atomic.Pointer[boot.Inventory], info dhcp.ServerInfo, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
+func startProxy(ctx context.Context, rt runtime, inv *atomic.Pointer[boot.Inventory], info dhcp.ServerInfo, reg *metrics.Registry, log *logrus.Logger, fail context.CancelCauseFunc) (func(), error) {
 	bs, err := net.ListenPacket("udp4", ":"+strconv.Itoa(proxydhcp.BootServerPort))
 	if err != nil {
 		return nil, fmt.Errorf("proxydhcp: %w", err)
@@ -290,6 +295,8 @@ func startProxy(ctx context.Context, rt runtime, inv *atomic.Pointer[boot.Invent
 	log.WithFields(logrus.Fields{"interface": rt.ifi.Name, "address": rt.addr}).
 		Info("proxydhcp: answering PXE clients beside the network's DHCP server (port 67 read through a raw socket, boot server on port 4011)")
 	srv := dhcp.NewServer(conn, r, log, 2)
+	reg.Add("proxydhcp", r.Counters.Snapshot)
+	reg.Add("proxydhcp", srv.Counters.Snapshot)
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	run := func(name string, f func(context.Context) error) {

@@ -303,6 +303,25 @@ start_plain_dhcp() {
 	log "plain DHCP server: dnsmasq on $dev ($addr) in namespace $ns (pid $!)"
 }
 
+# metrics_ok MODE checks that /metrics counted the boot: DHCP acks in full
+# mode, proxy offers in proxy mode, and HTTP never failing to answer.
+metrics_ok() {
+	local want
+	case $1 in
+	proxy-*) want=rackboot_proxydhcp_offers_total ;;
+	off-*) return 0 ;;
+	*) want=rackboot_dhcp_acks_total ;;
+	esac
+	in_ns curl -sf "http://$SERVER_IP:$HTTP_PORT/metrics" >"$WORK/metrics.txt" ||
+		{ log "FAIL: GET /metrics failed"; return 1; }
+	if ! awk -v m="$want" '$1 == m && $2 > 0 { found = 1 } END { exit !found }' "$WORK/metrics.txt"; then
+		log "FAIL: /metrics shows no $want"
+		cat "$WORK/metrics.txt" >&2
+		return 1
+	fi
+	log "metrics: $(grep -v '^#' "$WORK/metrics.txt" | awk '$2 > 0' | tr '\n' ' ')"
+}
+
 # proxy_ok MODE checks that rackboot only proxied (proxy-*) or stayed out of
 # DHCP (off-*), and that the address came from dnsmasq.
 proxy_ok() {
@@ -367,6 +386,10 @@ cmd_e2e() {
 	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 		server_log_tail
 		die "FAIL: the VM booted but rackboot exited during the run"
+	fi
+	if ! metrics_ok "$mode"; then
+		server_log_tail
+		exit 1
 	fi
 	if [[ $mode == proxy-* || $mode == off-* ]] && ! proxy_ok "$mode"; then
 		server_log_tail

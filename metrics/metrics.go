@@ -1,0 +1,62 @@
+// Package metrics serves rackboot's counters at /metrics in the Prometheus
+// text exposition format (version 0.0.4).
+package metrics
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Source reads a group of counters: name (snake_case) to value.
+type Source func() map[string]uint64
+
+type group struct {
+	prefix string
+	read   Source
+}
+
+// Registry is the set of counter groups the server exposes. Groups are
+// added at start-up; reading is safe at any time.
+type Registry struct {
+	mu     sync.Mutex
+	groups []group
+}
+
+// Add exposes every counter of read as rackboot_<prefix>_<name>_total.
+func (r *Registry) Add(prefix string, read Source) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.groups = append(r.groups, group{prefix: prefix, read: read})
+}
+
+// ServeHTTP writes every counter, sorted by name.
+func (r *Registry) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	fmt.Fprint(w, r.Text())
+}
+
+// Text renders the counters: a "# TYPE" line and a sample for each.
+func (r *Registry) Text() string {
+	r.mu.Lock()
+	groups := append([]group(nil), r.groups...)
+	r.mu.Unlock()
+	samples := map[string]uint64{}
+	for _, g := range groups {
+		for name, v := range g.read() {
+			samples["rackboot_"+g.prefix+"_"+name+"_total"] += v
+		}
+	}
+	names := make([]string, 0, len(samples))
+	for n := range samples {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "# TYPE %s counter\n%s %d\n", n, n, samples[n])
+	}
+	return b.String()
+}
