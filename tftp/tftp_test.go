@@ -267,7 +267,7 @@ func TestPathResolution(t *testing.T) {
 		{"out", "", ErrCodeAccess}, // symlink to a file out of the tree
 		{"up/secret", "", ErrCodeAccess},
 		{"up/assets/vmlinuz", "vmlinuz", 0}, // out and back in: resolves inside the tree
-		{"boot", "", ErrCodeNotFound}, // a folder
+		{"boot", "", ErrCodeNotFound},       // a folder
 		{".", "", ErrCodeNotFound},
 		{"/", "", ErrCodeAccess}, // the root itself: an empty name
 		{"missing", "", ErrCodeNotFound},

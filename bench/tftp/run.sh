@@ -19,6 +19,7 @@
 # Debian's dnsmasq-base (apt-get install dnsmasq-base).
 #
 # Environment: RACKBOOT_BIN (default bin/rackboot), RUNS (default 3),
+# SIZES (default "512 1468 8192"),
 # CLIENTS (default 200), BENCH_CACHE (default /var/cache/rackboot-bench).
 set -euo pipefail
 
@@ -70,6 +71,11 @@ setup() {
 	trap 'exit 143' TERM HUP
 	ip netns add "$NS"
 	in_ns ip link set lo up
+	# tftpd-hpa resolves its bind address with AI_ADDRCONFIG, which wants a
+	# non-loopback IPv4 address: a veth pair whose both ends stay in here.
+	in_ns ip link add v0 type veth peer name v1
+	in_ns ip addr add 198.51.100.1/24 dev v0
+	in_ns ip link set v0 up
 	mkdir -p "$WORK/root"
 	head -c $((30 * 1024 * 1024)) /dev/urandom >"$WORK/root/big.bin"
 	cp "$REPO/assets/boot/undionly.kpxe" "$WORK/root/" 2>/dev/null || cp /usr/lib/ipxe/undionly.kpxe "$WORK/root/" ||
@@ -94,7 +100,7 @@ EOF
 	in_ns "$RACKBOOT_BIN" serve --config "$WORK/rackboot.yaml" --interface lo --log-level warn \
 		>"$WORK/rackboot.log" 2>&1 &
 	PIDS+=($!)
-	in_ns "${HPA[@]}" --foreground --listen --secure --address 127.0.0.1:$HPA_PORT "$WORK/root" \
+	in_ns "${HPA[@]}" -4 --foreground --listen --secure --user root --address 127.0.0.1:$HPA_PORT "$WORK/root" \
 		>"$WORK/hpa.log" 2>&1 &
 	PIDS+=($!)
 	in_ns dnsmasq --keep-in-foreground --port=0 --enable-tftp --tftp-root="$WORK/root" \
@@ -133,7 +139,7 @@ main() {
 	local blk
 	echo "| Test | rackboot | tftpd-hpa 5.2 | dnsmasq $(dnsmasq --version | awk 'NR==1{print $3}') |"
 	echo "|---|---|---|---|"
-	for blk in 512 1468 8192; do
+	for blk in ${SIZES:-512 1468 8192}; do
 		log "30 MB at blksize $blk"
 		echo "| 30 MB, blksize $blk (MB/s, best of $RUNS) | $(best_mbps $RB_PORT "$blk") | $(best_mbps $HPA_PORT "$blk") | $(best_mbps $DNSMASQ_PORT "$blk") |"
 	done
