@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,7 +64,13 @@ type Options struct {
 	Retries int
 	// MaxWindow caps RFC 7440 windowsize (DefaultMaxWindow).
 	MaxWindow int
-	Log       logrus.FieldLogger
+	// BlockingTransfers is how many transfers at once wait for the
+	// client's ACKs in a blocking read(2), an OS thread each, as a C
+	// server does; the others wait in Go's netpoller, which costs more per
+	// packet but less per transfer when many run at once. Default: half
+	// of GOMAXPROCS, at least 1; negative: none.
+	BlockingTransfers int
+	Log               logrus.FieldLogger
 }
 
 // Counters are the server's running totals.
@@ -81,6 +88,8 @@ type Server struct {
 	log      logrus.FieldLogger
 	mtu      *mtuCache
 	Counters Counters
+
+	blocking atomic.Int64 // transfers on a blocking socket
 
 	mu     sync.Mutex
 	conn   net.PacketConn
@@ -102,6 +111,12 @@ func New(opt Options) *Server {
 	}
 	if opt.MaxWindow <= 0 {
 		opt.MaxWindow = DefaultMaxWindow
+	}
+	switch {
+	case opt.BlockingTransfers == 0:
+		opt.BlockingTransfers = max(1, runtime.GOMAXPROCS(0)/2)
+	case opt.BlockingTransfers < 0:
+		opt.BlockingTransfers = 0
 	}
 	if opt.Log == nil {
 		l := logrus.New()
@@ -206,13 +221,13 @@ func localAddr(dst net.IP) *net.UDPAddr {
 func (s *Server) transfer(req request, client *net.UDPAddr, local *net.UDPAddr, maxBlock int) {
 	start := time.Now()
 	log := s.log.WithFields(logrus.Fields{"client": client.String(), "file": req.filename})
-	conn, err := net.DialUDP("udp4", local, client)
+	conn, release, err := s.dial(local, client)
 	if err != nil {
 		s.Counters.Failed.Add(1)
 		log.WithError(err).Warn("tftp: no socket for the transfer")
 		return
 	}
-	defer conn.Close()
+	defer release()
 	stop := context.AfterFunc(s.ctx, func() { conn.Close() })
 	defer stop()
 
@@ -237,6 +252,32 @@ func (s *Server) transfer(req request, client *net.UDPAddr, local *net.UDPAddr, 
 	s.Counters.Transfers.Add(1)
 	s.Counters.Bytes.Add(uint64(n))
 	log.Info("tftp transfer")
+}
+
+// transferConn is a transfer's socket.
+type transferConn interface {
+	peer
+	Close() error
+}
+
+// dial opens a transfer's socket, connected to the client: a blocking one
+// while fewer than BlockingTransfers transfers hold one, else one on Go's
+// netpoller. release closes it and gives back its place.
+func (s *Server) dial(local, client *net.UDPAddr) (conn transferConn, release func(), err error) {
+	if n := s.blocking.Add(1); n <= int64(s.opt.BlockingTransfers) {
+		c, err := dialBlocking(local, client)
+		if err != nil {
+			s.blocking.Add(-1)
+			return nil, nil, err
+		}
+		return c, func() { c.release(); s.blocking.Add(-1) }, nil
+	}
+	s.blocking.Add(-1)
+	c, err := net.DialUDP("udp4", local, client)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
 }
 
 // open resolves a requested name: one leading "/" is dropped (the TFTP root

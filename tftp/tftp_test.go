@@ -51,13 +51,13 @@ func randBytes(r *rand.Rand, n int) []byte {
 	return b
 }
 
-func write(t *testing.T, name string, b []byte) {
+func write(t testing.TB, name string, b []byte) {
 	t.Helper()
 	must(t, os.MkdirAll(filepath.Dir(name), 0o755))
 	must(t, os.WriteFile(name, b, 0o644))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func must(t *testing.T, err error) {
 
 // startServer serves dir on a loopback port; generated names under
 // "gen/" echo the name and the client address.
-func startServer(t *testing.T, dir string, opt Options) (*Server, string) {
+func startServer(t testing.TB, dir string, opt Options) (*Server, string) {
 	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {

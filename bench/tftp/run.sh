@@ -84,6 +84,10 @@ setup() {
 	(cd "$REPO" && go build -o "$WORK/tftpget" ./bench/tftp/tftpget)
 }
 
+# start_servers starts the three servers in the namespace. They are started
+# with `ip netns exec ... &`, not through in_ns: a backgrounded shell
+# function is a subshell, and $! would be its pid, not the server's, so
+# cleanup would leave the servers running.
 start_servers() {
 	cat >"$WORK/rackboot.yaml" <<EOF
 server:
@@ -97,13 +101,13 @@ dhcp:
   mode: off
 EOF
 	mkdir -p "$WORK/data"
-	in_ns "$RACKBOOT_BIN" serve --config "$WORK/rackboot.yaml" --interface lo --log-level warn \
+	ip netns exec "$NS" "$RACKBOOT_BIN" serve --config "$WORK/rackboot.yaml" --interface lo --log-level warn \
 		>"$WORK/rackboot.log" 2>&1 &
 	PIDS+=($!)
-	in_ns "${HPA[@]}" -4 --foreground --listen --secure --user root --address 127.0.0.1:$HPA_PORT "$WORK/root" \
+	ip netns exec "$NS" "${HPA[@]}" -4 --foreground --listen --secure --user root --address 127.0.0.1:$HPA_PORT "$WORK/root" \
 		>"$WORK/hpa.log" 2>&1 &
 	PIDS+=($!)
-	in_ns dnsmasq --keep-in-foreground --port=0 --enable-tftp --tftp-root="$WORK/root" \
+	ip netns exec "$NS" dnsmasq --keep-in-foreground --port=0 --enable-tftp --tftp-root="$WORK/root" \
 		--tftp-max=1000 --user=root --group=root --pid-file="$WORK/dnsmasq.pid" \
 		--log-facility="$WORK/dnsmasq.log" --conf-file=/dev/null --listen-address=127.0.0.1 --bind-interfaces &
 	PIDS+=($!)
