@@ -52,7 +52,7 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, v.GetString("interface"), log)
+			return serve(ctx, cfg, v.GetString("interface"), v.GetBool("proxy"), log)
 		},
 	}
 	f := cmd.Flags()
@@ -108,7 +108,7 @@ func resolve(cfg *config.Config, ifFlag string) (runtime, error) {
 }
 
 // serve runs every server until ctx ends or one fails.
-func serve(ctx context.Context, cfg *config.Config, ifFlag string, log *logrus.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, ifFlag string, proxyFlag bool, log *logrus.Logger) error {
 	rt, err := resolve(cfg, ifFlag)
 	if err != nil {
 		return err
@@ -160,6 +160,7 @@ func serve(ctx context.Context, cfg *config.Config, ifFlag string, log *logrus.L
 		}
 		running = append(running, stopProxy)
 	}
+	go reloader{inv: &inv, proxy: proxyFlag, log: log}.onHangup(ctx)
 	<-ctx.Done()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
