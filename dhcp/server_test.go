@@ -74,12 +74,7 @@ func (c *fakeConn) exchange(t *testing.T, b []byte, want int) []sentReply {
 // that each reply goes where RFC 2131 section 4.1 says.
 func TestServerDelivery(t *testing.T) {
 	f := newFixture(t, nil)
-	conn := newFakeConn()
-	srv := NewServer(conn, f.h, f.h.log, 2)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
+	_, conn := serveFake(t, f)
 
 	gi := dhcpv4.WithGatewayIP(net.IPv4(198, 51, 100, 1))
 	steps := []struct {
@@ -116,12 +111,7 @@ func TestServerDelivery(t *testing.T) {
 // and the server keeps serving.
 func TestServerDropsBadInput(t *testing.T) {
 	f := newFixture(t, nil)
-	conn := newFakeConn()
-	srv := NewServer(conn, f.h, f.h.log, 2)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
+	srv, conn := serveFake(t, f)
 	good := request(t, dhcpv4.MessageTypeDiscover, mac(1)).ToBytes()
 	absurd := append([]byte(nil), good...)
 	absurd[2] = 255 // hardware address length
@@ -136,4 +126,17 @@ func TestServerDropsBadInput(t *testing.T) {
 	if m := srv.Counters.Malformed.Load(); m < 5 {
 		t.Errorf("malformed = %d, want at least 5 of the %d bad packets", m, len(bad))
 	}
+}
+
+// serveFake runs a server with two workers on a fake connection until the
+// test ends.
+func serveFake(t *testing.T, f *fixture) (*Server, *fakeConn) {
+	t.Helper()
+	conn := newFakeConn()
+	srv := NewServer(conn, f.h, f.h.log, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv, conn
 }

@@ -55,11 +55,7 @@ func (r *Responder) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 		r.ignore(req, "relayed request; proxyDHCP answers attached segments only")
 		return nil
 	}
-	reply := r.reply(req, dhcpv4.MessageTypeOffer)
-	if reply != nil {
-		r.Counters.Offers.Add(1)
-	}
-	return reply
+	return counted(r.reply(req, dhcpv4.MessageTypeOffer), &r.Counters.Offers)
 }
 
 // HandleBootServer answers a REQUEST (or INFORM) sent to port 4011 with an
@@ -71,9 +67,13 @@ func (r *Responder) HandleBootServer(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 		r.ignore(req, "not a REQUEST or INFORM on the boot server port")
 		return nil
 	}
-	reply := r.reply(req, dhcpv4.MessageTypeAck)
+	return counted(r.reply(req, dhcpv4.MessageTypeAck), &r.Counters.Acks)
+}
+
+// counted adds one to c when there is a reply, and returns it.
+func counted(reply *dhcpv4.DHCPv4, c *atomic.Uint64) *dhcpv4.DHCPv4 {
 	if reply != nil {
-		r.Counters.Acks.Add(1)
+		c.Add(1)
 	}
 	return reply
 }
