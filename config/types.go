@@ -19,6 +19,8 @@ type Config struct {
 	Machines       []Machine          `yaml:"machines"`
 	Groups         []Group            `yaml:"groups"`
 	DefaultProfile string             `yaml:"default_profile"`
+	// Cluster: several instances sharing an etcd store (docs/cluster.md).
+	Cluster Cluster `yaml:"cluster"`
 
 	// File is the name the inventory was read from, for messages.
 	File string `yaml:"-"`
@@ -38,6 +40,11 @@ type Server struct {
 	// SigningKey is an armored OpenPGP private key; when set, every script
 	// and config endpoint also answers PATH.sig and PATH.asc (docs/http.md).
 	SigningKey string `yaml:"signing_key"`
+	// Store is where leases live: "" for the write-ahead log in DataDir,
+	// or etcd://host:2379[,host…][/prefix] (docs/cluster.md); StoreTLS
+	// holds the client certificate for it.
+	Store    string    `yaml:"store"`
+	StoreTLS *StoreTLS `yaml:"store_tls"`
 
 	// Addr is Address parsed; invalid (zero) when the address is to be
 	// taken from the interface.

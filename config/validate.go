@@ -33,6 +33,7 @@ func validate(cfg *Config, file string, lines map[string]int) Errors {
 	v.dhcpServer()
 	v.profileRef("default_profile", cfg.DefaultProfile, false)
 	v.http()
+	v.cluster()
 	return v.errs
 }
 

@@ -41,6 +41,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rackboot/rackboot/leases"
+	"github.com/rackboot/rackboot/leases/storeurl"
 )
 
 // Defaults for the zero values of Config.
@@ -63,7 +64,7 @@ var ErrClosed = errors.New("lease store closed")
 
 // Config is what a Store is opened with.
 type Config struct {
-	Target Target
+	Target storeurl.Target
 	// TLS, when set, is used for the client connections (https).
 	TLS *tls.Config
 	// Member names this instance in the records it writes.
@@ -187,7 +188,7 @@ func (k keys) addrOf(key string) (netip.Addr, error) {
 
 // Client connects to etcd without opening a store (for the cluster and
 // inventory packages, which share the connection).
-func Client(t Target, tc *tls.Config, timeout time.Duration) (*clientv3.Client, error) {
+func Client(t storeurl.Target, tc *tls.Config, timeout time.Duration) (*clientv3.Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}

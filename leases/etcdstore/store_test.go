@@ -12,11 +12,12 @@ import (
 
 	"github.com/rackboot/rackboot/internal/etcdtest"
 	"github.com/rackboot/rackboot/leases"
+	"github.com/rackboot/rackboot/leases/storeurl"
 )
 
 func open(t *testing.T, c *etcdtest.Cluster, member int, mod func(*Config)) *Store {
 	t.Helper()
-	tg, err := ParseURL(c.URL("/test"))
+	tg, err := storeurl.Parse(c.URL("/test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package etcdstore
+// Package storeurl parses the etcd store URL of --store and server.store
+// (docs/cluster.md), without pulling in the etcd client.
+package storeurl
 
 import (
 	"fmt"
@@ -23,11 +25,11 @@ type Target struct {
 // IsURL reports whether s names an etcd store (rather than a folder).
 func IsURL(s string) bool { return strings.HasPrefix(s, "etcd://") }
 
-// ParseURL parses etcd://host[:port][,host[:port]…][/prefix]. The port
+// Parse parses etcd://host[:port][,host[:port]…][/prefix]. The port
 // defaults to 2379 and the prefix to /rackboot; a prefix is one or more
 // path segments of letters, digits, '-', '_' and '.', without a trailing
 // slash.
-func ParseURL(s string) (Target, error) {
+func Parse(s string) (Target, error) {
 	rest, ok := strings.CutPrefix(s, "etcd://")
 	if !ok {
 		return Target{}, fmt.Errorf("store %q: not an etcd:// URL", s)

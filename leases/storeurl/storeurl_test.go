@@ -1,4 +1,4 @@
-package etcdstore
+package storeurl
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestParseURL(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		in     string
 		hosts  []string
@@ -31,23 +31,23 @@ func TestParseURL(t *testing.T) {
 		{in: "etcd://::1", err: "IPv6"},
 	}
 	for _, tt := range tests {
-		got, err := ParseURL(tt.in)
+		got, err := Parse(tt.in)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("ParseURL(%q) error = %v, want one containing %q", tt.in, err, tt.err)
+				t.Errorf("Parse(%q) error = %v, want one containing %q", tt.in, err, tt.err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("ParseURL(%q): %v", tt.in, err)
+			t.Errorf("Parse(%q): %v", tt.in, err)
 			continue
 		}
 		if !slices.Equal(got.Hosts, tt.hosts) || got.Prefix != tt.prefix {
-			t.Errorf("ParseURL(%q) = %v %q, want %v %q", tt.in, got.Hosts, got.Prefix, tt.hosts, tt.prefix)
+			t.Errorf("Parse(%q) = %v %q, want %v %q", tt.in, got.Hosts, got.Prefix, tt.hosts, tt.prefix)
 		}
-		again, err := ParseURL(got.String())
+		again, err := Parse(got.String())
 		if err != nil || !slices.Equal(again.Hosts, got.Hosts) || again.Prefix != got.Prefix {
-			t.Errorf("ParseURL(%q).String() = %q does not parse back the same: %v %v", tt.in, got.String(), again, err)
+			t.Errorf("Parse(%q).String() = %q does not parse back the same: %v %v", tt.in, got.String(), again, err)
 		}
 	}
 	if eps := (Target{Hosts: []string{"a:1"}}).Endpoints(true); eps[0] != "https://a:1" {
@@ -55,18 +55,18 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
-// FuzzParseURL: the parser never panics, and what it accepts prints back
+// FuzzParse: the parser never panics, and what it accepts prints back
 // to a URL that parses to the same target.
-func FuzzParseURL(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"etcd://a:2379", "etcd://a,b/p/q", "etcd://[::1]:1/x", "etcd://", "etcd://a:/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := ParseURL(s)
+		got, err := Parse(s)
 		if err != nil {
 			return
 		}
-		again, err := ParseURL(got.String())
+		again, err := Parse(got.String())
 		if err != nil || !slices.Equal(again.Hosts, got.Hosts) || again.Prefix != got.Prefix {
 			t.Fatalf("%q parsed to %v, printed %q, parsed back to %v (%v)", s, got, got.String(), again, err)
 		}
