@@ -61,8 +61,15 @@ type PoolConfig struct {
 	OfferHold   time.Duration
 	DeclineHold time.Duration
 	Now         func() time.Time
-	// Store makes bindings durable; Bind returns after it did.
+	// Store makes bindings durable; Bind returns after it did. When it is
+	// a leases.Shared (etcd), addresses that another server's client holds
+	// are not free here either.
 	Store leases.Store
+	// Prefer, when set, says which addresses to hand out first: a cluster
+	// member prefers the addresses whose hash bucket it owns, so that two
+	// members rarely offer one address (docs/cluster.md). The others are
+	// taken when the preferred ones run out.
+	Prefer func(netip.Addr) bool
 }
 
 // Pool hands out the addresses of one subnet's ranges and remembers who
@@ -78,12 +85,19 @@ type Pool struct {
 	byIP     map[netip.Addr]*lease
 	cursor   int // next-fit position, an index into the ranges
 	size     int
+	shared   leases.Shared // nil: only this server writes the store
+}
+
+func sharedOf(s leases.Store) leases.Shared {
+	sh, _ := s.(leases.Shared)
+	return sh
 }
 
 // NewPool returns an empty pool.
 func NewPool(c PoolConfig) *Pool {
 	p := &Pool{
 		cfg:      c,
+		shared:   sharedOf(c.Store),
 		reserved: make(map[netip.Addr]bool, len(c.Reserved)),
 		byKey:    map[string]*lease{},
 		byIP:     map[netip.Addr]*lease{},
@@ -214,7 +228,10 @@ func (p *Pool) BindAsync(c Holder, ip netip.Addr, leaseTime time.Duration, done 
 		}
 	}
 	finish := func(err error) {
-		if err != nil {
+		if errors.Is(err, leases.ErrTaken) {
+			p.dropLost(l)
+			err = fmt.Errorf("%s for %s: %w: %w", ip, c.describe(), ErrNotAvailable, err)
+		} else if err != nil {
 			p.mu.Lock()
 			if p.byIP[ip] == l {
 				l.state, l.expiry = offered, now.Add(p.cfg.OfferHold)
@@ -234,6 +251,18 @@ func (p *Pool) BindAsync(c Holder, ip netip.Addr, leaseTime time.Duration, done 
 		} else {
 			finish(p.cfg.Store.Allocate(rec))
 		}
+	}
+}
+
+// dropLost forgets a binding that another server won in the shared store.
+func (p *Pool) dropLost(l *lease) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byIP[l.ip] == l {
+		delete(p.byIP, l.ip)
+	}
+	if p.byKey[l.Key] == l {
+		delete(p.byKey, l.Key)
 	}
 }
 
@@ -344,6 +373,9 @@ func (p *Pool) freeLocked(ip netip.Addr, key string, now time.Time) bool {
 	if !p.Contains(ip) || p.reserved[ip] {
 		return false
 	}
+	if p.shared != nil && p.shared.Taken(ip, key, now) {
+		return false
+	}
 	l := p.byIP[ip]
 	switch {
 	case l == nil || l.state == free:
@@ -354,13 +386,24 @@ func (p *Pool) freeLocked(ip netip.Addr, key string, now time.Time) bool {
 	return l.Key == key || !now.Before(l.expiry)
 }
 
-// nextFreeLocked scans the ranges from where the last scan stopped.
+// nextFreeLocked scans the ranges from where the last scan stopped: first
+// for a preferred address nobody had, then (with a Prefer) for any address
+// nobody had, then for any free one.
 func (p *Pool) nextFreeLocked(key string, now time.Time) (netip.Addr, error) {
-	for range p.size {
-		ip := p.addrAt(p.cursor)
-		p.cursor = (p.cursor + 1) % p.size
-		if l := p.byIP[ip]; (l == nil || l.state != free) && p.freeLocked(ip, key, now) {
-			return ip, nil
+	passes := []func(netip.Addr) bool{nil}
+	if p.cfg.Prefer != nil {
+		passes = []func(netip.Addr) bool{p.cfg.Prefer, nil}
+	}
+	for _, prefer := range passes {
+		for range p.size {
+			ip := p.addrAt(p.cursor)
+			p.cursor = (p.cursor + 1) % p.size
+			if prefer != nil && !prefer(ip) {
+				continue
+			}
+			if l := p.byIP[ip]; (l == nil || l.state != free) && p.freeLocked(ip, key, now) {
+				return ip, nil
+			}
 		}
 	}
 	// Last resort: an address whose previous client may come back for it.
