@@ -133,21 +133,24 @@ func (s *Store) Open(name string) (*File, error) {
 	return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
 }
 
-// openInDir opens rel inside the assets folder, refusing symlinks that lead
-// out of it.
+// openInDir opens rel inside the assets folder through os.Root, which
+// resolves every path element, symlinks included, below the folder in the
+// same walk that opens the file: no symlink can lead out of it, not even
+// one swapped in between a check and the open.
 func (s *Store) openInDir(rel string) (*File, error) {
-	root, err := filepath.EvalSymlinks(s.dir)
+	root, err := os.OpenRoot(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("assets folder %s: %w", s.dir, ErrNotFound)
 	}
-	full, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(rel)))
-	if err != nil {
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(rel))
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
 		return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %v: %w", rel, err, ErrUnsafe)
 	}
-	if full != root && !strings.HasPrefix(full, root+string(filepath.Separator)) {
-		return nil, fmt.Errorf("%s: %w", rel, ErrUnsafe)
-	}
-	return openOS(full, rel)
+	return statFile(f, rel)
 }
 
 // openBootProgram opens an embedded boot program, or Debian's copy.
@@ -186,6 +189,11 @@ func openOS(full, rel string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
 	}
+	return statFile(f, rel)
+}
+
+// statFile makes an open regular file a File, closing anything else.
+func statFile(f *os.File, rel string) (*File, error) {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		f.Close()

@@ -1,11 +1,13 @@
-// Package boot decides, in one place, what a machine gets when it asks to
-// boot: which profile (by MAC, group selector or default) and which boot
-// program its firmware needs.
+// Package boot makes the whole boot decision for every protocol: from the
+// facts a client told a front end (DHCP, TFTP, HTTP) it picks the profile
+// (machine, group selector, default) and the next step (which boot program,
+// script URL or PXELINUX config), with the reason as a typed value.
 package boot
 
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,47 +15,32 @@ import (
 	"github.com/rackboot/rackboot/config"
 )
 
-// Facts are what a client told us about itself, gathered by a protocol front
-// end (DHCP options, an HTTP query). Empty fields are unknown.
-type Facts struct {
-	MAC      net.HardwareAddr
-	UUID     string
-	Hostname string
-	// Arch is the RFC 4578 client system architecture (DHCP option 93);
-	// valid only when HasArch is true.
-	Arch    Arch
-	HasArch bool
-	// Labels are extra key/value facts (an HTTP query's other keys).
-	Labels map[string]string
-}
-
-// Decision is the outcome of Decide.
-type Decision struct {
-	// Profile is what the machine boots; nil means no boot (see Reason).
-	Profile *config.Profile
-	// Machine is the inventory entry matched by MAC, or nil.
-	Machine *config.Machine
-	// Source says how the profile was chosen: "machine", "group NAME" or
-	// "default_profile".
-	Source string
-	// Reason explains a nil Profile.
-	Reason string
-}
-
-// Inventory is an immutable, indexed view of a validated config.
+// Inventory is an immutable, indexed view of a validated config: machines
+// by MAC, UUID and fixed IPv4 address.
 type Inventory struct {
-	cfg   *config.Config
-	byMAC map[string]*config.Machine
+	cfg    *config.Config
+	byMAC  map[string]*config.Machine
+	byUUID map[string]*config.Machine
+	byAddr map[netip.Addr]*config.Machine
 }
 
 // NewInventory indexes cfg. cfg must have passed config validation and must
-// not be modified afterwards.
+// not be modified afterwards. Where two machines share a UUID or address
+// (validation refuses both), the first listed wins.
 func NewInventory(cfg *config.Config) *Inventory {
-	inv := &Inventory{cfg: cfg, byMAC: make(map[string]*config.Machine, len(cfg.Machines))}
+	n := len(cfg.Machines)
+	inv := &Inventory{cfg: cfg, byMAC: make(map[string]*config.Machine, n),
+		byUUID: make(map[string]*config.Machine), byAddr: make(map[netip.Addr]*config.Machine)}
 	for i := range cfg.Machines {
 		m := &cfg.Machines[i]
 		if m.HWAddr != nil {
 			inv.byMAC[m.HWAddr.String()] = m
+		}
+		if u := strings.ToLower(m.UUID); u != "" && inv.byUUID[u] == nil {
+			inv.byUUID[u] = m
+		}
+		if m.Addr.IsValid() && inv.byAddr[m.Addr] == nil {
+			inv.byAddr[m.Addr] = m
 		}
 	}
 	return inv
@@ -70,6 +57,16 @@ func (inv *Inventory) Machine(mac net.HardwareAddr) *config.Machine {
 	return inv.byMAC[mac.String()]
 }
 
+// MachineByUUID returns the machine with this UUID (any case), or nil.
+func (inv *Inventory) MachineByUUID(uuid string) *config.Machine {
+	return inv.byUUID[strings.ToLower(uuid)]
+}
+
+// MachineByAddr returns the machine whose fixed ipv4 is a, or nil.
+func (inv *Inventory) MachineByAddr(a netip.Addr) *config.Machine {
+	return inv.byAddr[a]
+}
+
 // Profile returns the named profile, or nil.
 func (inv *Inventory) Profile(name string) *config.Profile {
 	p, ok := inv.cfg.Profiles[name]
@@ -80,25 +77,57 @@ func (inv *Inventory) Profile(name string) *config.Profile {
 	return &p
 }
 
-// Decide picks the profile for a client. The order is:
+// Decide says what a client gets: the profile, then the next step for
+// its class.
+//
+// The profile, in this order:
 //  1. the machine with the client's MAC, when it names a profile;
 //  2. the group whose selector matches the most keys (every key of a
 //     selector must match); on a tie the group listed first in the file wins;
 //  3. default_profile;
-//  4. otherwise no boot, with a reason that lists the identifiers seen.
-func (inv *Inventory) Decide(f Facts) Decision {
+//  4. otherwise none, with a reason that lists the identifiers seen.
+//
+// The next step (see Next) is:
+//   - PXELINUX asking for its config: a generated pxelinux.cfg (kernel
+//     profiles only);
+//   - a profile with loader: pxelinux and a BIOS PXE or iPXE client:
+//     pxelinux.0 (lpxelinux.0 when a kernel or initrd is a URL) over TFTP;
+//   - iPXE: the URL of its script, so it never loads iPXE again;
+//   - PXE firmware: the iPXE build for its architecture (option 93; a ROM
+//     that sends none is taken for BIOS) over TFTP;
+//   - UEFI HTTP Boot firmware: the URL of that iPXE build;
+//   - nothing, with the reason, for a client that does not network boot,
+//     gets no profile, asks with the method its boot_method rules out, or
+//     has no boot program that s can serve.
+func (inv *Inventory) Decide(f Facts, s Server) Decision {
+	d := inv.choose(f)
+	d.Next = next(f, d, s)
+	return d
+}
+
+// choose picks the profile (steps 1-4 of Decide).
+func (inv *Inventory) choose(f Facts) Decision {
 	m := inv.Machine(f.MAC)
+	d := Decision{Machine: m}
+	name := ""
 	if m != nil && m.Profile != "" {
-		return Decision{Profile: inv.Profile(m.Profile), Machine: m, Source: "machine"}
+		d.Source, name = SourceMachine, m.Profile
+	} else {
+		attrs := attributes(f, m)
+		switch g := inv.bestGroup(attrs); {
+		case g != nil:
+			d.Source, d.Group, name = SourceGroup, g.Name, g.Profile
+		case inv.cfg.DefaultProfile != "":
+			d.Source, name = SourceDefault, inv.cfg.DefaultProfile
+		default:
+			d.Reason = noMatchReason(m, attrs)
+			return d
+		}
 	}
-	attrs := attributes(f, m)
-	if g := inv.bestGroup(attrs); g != nil {
-		return Decision{Profile: inv.Profile(g.Profile), Machine: m, Source: "group " + g.Name}
+	if d.Profile = inv.Profile(name); d.Profile == nil {
+		d.Reason = fmt.Sprintf("the profile %q chosen by %s does not exist", name, d.Via())
 	}
-	if inv.cfg.DefaultProfile != "" {
-		return Decision{Profile: inv.Profile(inv.cfg.DefaultProfile), Machine: m, Source: "default_profile"}
-	}
-	return Decision{Machine: m, Reason: noMatchReason(m, attrs)}
+	return d
 }
 
 // bestGroup returns the group with the most selector keys all matching attrs.

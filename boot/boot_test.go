@@ -2,10 +2,11 @@ package boot
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
-	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/internal/testinv"
 )
 
 func mustMAC(s string) net.HardwareAddr {
@@ -16,24 +17,40 @@ func mustMAC(s string) net.HardwareAddr {
 	return m
 }
 
-func selectionInventory(defaultProfile string) *Inventory {
-	p := config.Profile{Kernel: "vmlinuz"}
-	return NewInventory(&config.Config{
-		Profiles: map[string]config.Profile{"direct": p, "rack": p, "rack-web": p, "rack-web-2": p, "efi": p, "fallback": p},
-		Machines: []config.Machine{
-			{MAC: "52:54:00:00:00:01", HWAddr: mustMAC("52:54:00:00:00:01"), Profile: "direct", Labels: map[string]string{"rack": "a"}},
-			{MAC: "52:54:00:00:00:02", HWAddr: mustMAC("52:54:00:00:00:02"), Labels: map[string]string{"rack": "a"}},
-			{MAC: "52:54:00:00:00:03", HWAddr: mustMAC("52:54:00:00:00:03"), Labels: map[string]string{"rack": "a", "role": "web"}},
-			{MAC: "52:54:00:00:00:04", HWAddr: mustMAC("52:54:00:00:00:04"), Hostname: "db1"},
-		},
-		Groups: []config.Group{
-			{Name: "rack-a", Selector: map[string]string{"rack": "a"}, Profile: "rack"},
-			{Name: "rack-a-web", Selector: map[string]string{"rack": "a", "role": "web"}, Profile: "rack-web"},
-			{Name: "rack-a-web-again", Selector: map[string]string{"rack": "a", "role": "web"}, Profile: "rack-web-2"},
-			{Name: "efi", Selector: map[string]string{"arch": "7"}, Profile: "efi"},
-		},
-		DefaultProfile: defaultProfile,
-	})
+// parseInventory builds an inventory the way the server does: through the
+// config parser and its validation, so derived fields are filled as in
+// production.
+func parseInventory(t testing.TB, yaml string) *Inventory {
+	t.Helper()
+	return NewInventory(testinv.Parse(t, yaml))
+}
+
+const selectionYAML = `
+profiles:
+  direct: {kernel: vmlinuz}
+  rack: {kernel: vmlinuz}
+  rack-web: {kernel: vmlinuz}
+  rack-web-2: {kernel: vmlinuz}
+  efi: {kernel: vmlinuz}
+  fallback: {kernel: vmlinuz}
+machines:
+  - {mac: "52:54:00:00:00:01", profile: direct, labels: {rack: a}}
+  - {mac: "52:54:00:00:00:02", labels: {rack: a}}
+  - {mac: "52:54:00:00:00:03", labels: {rack: a, role: web}}
+  - {mac: "52:54:00:00:00:04", hostname: db1}
+groups:
+  - {name: rack-a, selector: {rack: a}, profile: rack}
+  - {name: rack-a-web, selector: {rack: a, role: web}, profile: rack-web}
+  - {name: rack-a-web-again, selector: {rack: a, role: web}, profile: rack-web-2}
+  - {name: efi, selector: {arch: "7"}, profile: efi}
+`
+
+func selectionInventory(t *testing.T, defaultProfile string) *Inventory {
+	y := selectionYAML
+	if defaultProfile != "" {
+		y += "default_profile: " + defaultProfile + "\n"
+	}
+	return parseInventory(t, y)
 }
 
 // TestDecide covers the selection order: machine, most specific group
@@ -44,24 +61,25 @@ func TestDecide(t *testing.T) {
 		facts       Facts
 		dflt        string
 		wantProfile string
-		wantSource  string
+		wantVia     string
+		wantSource  Source
 	}{
-		{"machine names its profile", Facts{MAC: mustMAC("52:54:00:00:00:01")}, "fallback", "direct", "machine"},
-		{"machine labels select a group", Facts{MAC: mustMAC("52:54:00:00:00:02")}, "fallback", "rack", "group rack-a"},
-		{"most keys win, first listed on a tie", Facts{MAC: mustMAC("52:54:00:00:00:03")}, "fallback", "rack-web", "group rack-a-web"},
-		{"query labels select a group", Facts{MAC: mustMAC("02:00:00:00:00:09"), Labels: map[string]string{"rack": "a"}}, "", "rack", "group rack-a"},
-		{"arch is a selector key", Facts{MAC: mustMAC("02:00:00:00:00:09"), Arch: ArchEFIx64, HasArch: true}, "", "efi", "group efi"},
-		{"partial selector match does not count", Facts{MAC: mustMAC("02:00:00:00:00:09"), Labels: map[string]string{"role": "web"}}, "fallback", "fallback", "default_profile"},
-		{"unknown machine gets the default", Facts{MAC: mustMAC("02:00:00:00:00:09")}, "fallback", "fallback", "default_profile"},
+		{"machine names its profile", Facts{MAC: mustMAC("52:54:00:00:00:01")}, "fallback", "direct", "machine", SourceMachine},
+		{"machine labels select a group", Facts{MAC: mustMAC("52:54:00:00:00:02")}, "fallback", "rack", "group rack-a", SourceGroup},
+		{"most keys win, first listed on a tie", Facts{MAC: mustMAC("52:54:00:00:00:03")}, "fallback", "rack-web", "group rack-a-web", SourceGroup},
+		{"query labels select a group", Facts{MAC: mustMAC("02:00:00:00:00:09"), Labels: map[string]string{"rack": "a"}}, "", "rack", "group rack-a", SourceGroup},
+		{"arch is a selector key", Facts{MAC: mustMAC("02:00:00:00:00:09"), Arch: ArchEFIx64, HasArch: true}, "", "efi", "group efi", SourceGroup},
+		{"partial selector match does not count", Facts{MAC: mustMAC("02:00:00:00:00:09"), Labels: map[string]string{"role": "web"}}, "fallback", "fallback", "default_profile", SourceDefault},
+		{"unknown machine gets the default", Facts{MAC: mustMAC("02:00:00:00:00:09")}, "fallback", "fallback", "default_profile", SourceDefault},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := selectionInventory(tt.dflt).Decide(tt.facts)
+			d := selectionInventory(t, tt.dflt).Decide(tt.facts, Server{})
 			if d.Profile == nil {
 				t.Fatalf("no profile: %s", d.Reason)
 			}
-			if d.Profile.Name != tt.wantProfile || d.Source != tt.wantSource {
-				t.Errorf("Decide = %s via %s, want %s via %s", d.Profile.Name, d.Source, tt.wantProfile, tt.wantSource)
+			if d.Profile.Name != tt.wantProfile || d.Via() != tt.wantVia || d.Source != tt.wantSource {
+				t.Errorf("Decide = %s via %s (%v), want %s via %s", d.Profile.Name, d.Via(), d.Source, tt.wantProfile, tt.wantVia)
 			}
 		})
 	}
@@ -69,14 +87,40 @@ func TestDecide(t *testing.T) {
 
 // TestDecideNoBoot checks the reason names what was seen.
 func TestDecideNoBoot(t *testing.T) {
-	d := selectionInventory("").Decide(Facts{MAC: mustMAC("52:54:00:00:00:04"), UUID: "u-1"})
-	if d.Profile != nil {
-		t.Fatalf("got profile %s, want none", d.Profile.Name)
+	d := selectionInventory(t, "").Decide(Facts{MAC: mustMAC("52:54:00:00:00:04"), UUID: "u-1", Class: ClassPXE}, Server{})
+	if d.Profile != nil || d.Source != SourceNone {
+		t.Fatalf("got profile %v via %v, want none", d.Profile, d.Source)
 	}
 	for _, want := range []string{"machine entry without a profile", "mac=52:54:00:00:00:04", "hostname=db1", "uuid=u-1"} {
 		if !strings.Contains(d.Reason, want) {
 			t.Errorf("reason %q lacks %q", d.Reason, want)
 		}
+	}
+	if d.Next.Step != StepNone || d.Next.Why != d.Reason {
+		t.Errorf("next = %+v, want StepNone with the reason", d.Next)
+	}
+}
+
+// TestInventoryIndexes: machines are found by MAC, UUID (any case) and
+// fixed address.
+func TestInventoryIndexes(t *testing.T) {
+	inv := parseInventory(t, `
+profiles: {k: {kernel: vmlinuz}}
+machines:
+  - {mac: "52:54:00:00:00:01", uuid: "AAAAAAAA-0000-0000-0000-000000000001", ipv4: 192.0.2.10, profile: k}
+  - {mac: "52:54:00:00:00:02", profile: k}
+`)
+	if m := inv.MachineByUUID("aaaaaaaa-0000-0000-0000-000000000001"); m == nil || m.MAC != "52:54:00:00:00:01" {
+		t.Errorf("by uuid: %v", m)
+	}
+	if m := inv.MachineByAddr(netip.MustParseAddr("192.0.2.10")); m == nil || m.MAC != "52:54:00:00:00:01" {
+		t.Errorf("by address: %v", m)
+	}
+	if m := inv.MachineByAddr(netip.MustParseAddr("192.0.2.11")); m != nil {
+		t.Errorf("by unknown address: %v", m)
+	}
+	if m := inv.Machine(mustMAC("52:54:00:00:00:02")); m == nil {
+		t.Error("by MAC: not found")
 	}
 }
 
@@ -103,28 +147,45 @@ func TestArchTable(t *testing.T) {
 		{12, "", false, false},
 		{20, "", true, false},
 		{22, "", false, false},
-		{27, "", false, false},
+		{27, "", false, true},
 		{41, "", false, false},
 		{999, "", false, false},
 	}
 	for _, tt := range tests {
-		p, err := ProgramFor(tt.arch)
-		if p.Name != tt.want || (tt.want == "") != (err != nil) {
-			t.Errorf("ProgramFor(%d) = %q, %v; want %q", tt.arch, p.Name, err, tt.want)
-		}
-		if err == nil && (p.HTTP != tt.http || p.EFI != tt.efi) {
-			t.Errorf("ProgramFor(%d) http=%v efi=%v, want %v %v", tt.arch, p.HTTP, p.EFI, tt.http, tt.efi)
+		info := archTable[tt.arch]
+		if info.ipxe != tt.want || info.http != tt.http || info.efi != tt.efi {
+			t.Errorf("arch %d = %q http=%v efi=%v; want %q %v %v", tt.arch, info.ipxe, info.http, info.efi, tt.want, tt.http, tt.efi)
 		}
 		if tt.arch.IsHTTP() != tt.http {
 			t.Errorf("Arch(%d).IsHTTP() = %v, want %v", tt.arch, tt.arch.IsHTTP(), tt.http)
 		}
-		if err != nil && !strings.Contains(err.Error(), "no boot program for arch ") {
-			t.Errorf("ProgramFor(%d) error %q does not say which arch", tt.arch, err)
+		if got := (Facts{Arch: tt.arch, HasArch: true}).EFI(); got != tt.efi {
+			t.Errorf("Facts{Arch: %d}.EFI() = %v, want %v", tt.arch, got, tt.efi)
 		}
 	}
 	for a := Arch(0); a <= 41; a++ {
 		if strings.Contains(a.String(), "unassigned") {
 			t.Errorf("registered arch %d has no name", a)
+		}
+	}
+}
+
+// TestFactsEFI: HTTP Boot firmware and iPXE's platform=efi count as UEFI
+// when no architecture was sent; a sent architecture decides alone.
+func TestFactsEFI(t *testing.T) {
+	tests := []struct {
+		f    Facts
+		want bool
+	}{
+		{Facts{}, false},
+		{Facts{Class: ClassHTTP}, true},
+		{Facts{Labels: map[string]string{"platform": "efi"}}, true},
+		{Facts{Labels: map[string]string{"platform": "pcbios"}}, false},
+		{Facts{Arch: 0, HasArch: true, Labels: map[string]string{"platform": "efi"}}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.f.EFI(); got != tt.want {
+			t.Errorf("%+v.EFI() = %v, want %v", tt.f, got, tt.want)
 		}
 	}
 }

@@ -20,7 +20,7 @@ func TestTFTPSettings(t *testing.T) {
 		{"comma in a pxelinux initrd", "server: {assets: a}\nprofiles:\n  p:\n    loader: pxelinux\n    kernel: vmlinuz\n    initrd: [\"a,b\"]\n",
 			`x.yaml:6: profiles.p.initrd[0]: "a,b": PXELINUX's initrd= separates files with commas, so a name cannot hold one`},
 		{"line break in a pxelinux cmdline", "server: {assets: a}\nprofiles:\n  p:\n    loader: pxelinux\n    kernel: vmlinuz\n    cmdline: \"quiet\\nLABEL x\"\n",
-			`x.yaml:6: profiles.p.cmdline: must be one line for PXELINUX's APPEND`},
+			`x.yaml:6: profiles.p.cmdline: must be one line without control characters for PXELINUX's APPEND`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,18 +3,18 @@ package dhcp
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"github.com/insomniacslk/dhcp/iana"
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/internal/logx"
 	"github.com/rackboot/rackboot/leases"
 )
 
@@ -66,11 +66,12 @@ type HandlerConfig struct {
 	// Inventory returns the inventory in force; called once per request.
 	Inventory func() *boot.Inventory
 	Subnets   []config.Subnet
-	Server    ServerInfo
-	Log       logrus.FieldLogger
+	Server    boot.Server
+	// Log is where the handler logs; nil logs nothing.
+	Log logrus.FieldLogger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Store keeps the leases; an in-memory one when nil.
+	// Store keeps the leases (required).
 	Store leases.Store
 	// OfferHold and DeclineHold: how long an OFFER holds its address and a
 	// declined address stays quarantined; defaults when zero.
@@ -94,7 +95,7 @@ type HandlerConfig struct {
 type Handler struct {
 	inv     func() *boot.Inventory
 	subnets []*subnet
-	srv     ServerInfo
+	srv     boot.Server
 	log     logrus.FieldLogger
 	now     func() time.Time
 	prober  Prober
@@ -106,14 +107,18 @@ type Handler struct {
 
 // NewHandler builds a Handler and loads the store's leases into its pools.
 // The pools skip the machines' fixed addresses, the server's own and each
-// subnet's router.
-func NewHandler(c HandlerConfig) *Handler {
+// subnet's router. Inventory and Store are required.
+func NewHandler(c HandlerConfig) (*Handler, error) {
+	switch {
+	case c.Inventory == nil:
+		return nil, errors.New("dhcp: NewHandler needs an inventory")
+	case c.Store == nil:
+		return nil, errors.New("dhcp: NewHandler needs a lease store")
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Store == nil {
-		c.Store = leases.NewMem()
-	}
+	c.Log = logx.OrDiscard(c.Log)
 	c.OfferHold = cmp0(c.OfferHold, DefaultOfferHold)
 	c.DeclineHold = cmp0(c.DeclineHold, DefaultDeclineHold)
 	c.ProbeTimeout = cmp0(c.ProbeTimeout, DefaultProbeTimeout)
@@ -147,7 +152,7 @@ func NewHandler(c HandlerConfig) *Handler {
 		}
 		h.subnets = append(h.subnets, &subnet{cfg: sc, pool: p})
 	}
-	return h
+	return h, nil
 }
 
 func cmp0(d, def time.Duration) time.Duration {
@@ -173,8 +178,9 @@ func (h *Handler) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 	return reply
 }
 
-// Respond answers req by calling send at most once, possibly later and
-// from another goroutine (an OFFER waits for its conflict probe).
+// Respond implements dhcpwire.Responder: it answers req by calling send at
+// most once, possibly later and from another goroutine (an OFFER waits for
+// its conflict probe).
 func (h *Handler) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 	if req.OpCode != dhcpv4.OpcodeBootRequest {
 		return
@@ -213,7 +219,7 @@ func sendIf(send func(*dhcpv4.DHCPv4), r *dhcpv4.DHCPv4) {
 // server's own address (the attached segment).
 func (h *Handler) subnetFor(req *dhcpv4.DHCPv4) *subnet {
 	at := h.srv.Addr
-	if gi, ok := addrOf(req.GatewayIPAddr); ok {
+	if gi, ok := dhcpwire.AddrOf(req.GatewayIPAddr); ok {
 		at = gi
 	}
 	for _, sn := range h.subnets {
@@ -257,7 +263,7 @@ func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHC
 		h.clientLog(req, c).Debug("dhcp: over max_new_leases_per_second, DISCOVER dropped")
 		return
 	}
-	want, _ := addrOf(req.RequestedIPAddress())
+	want, _ := dhcpwire.AddrOf(req.RequestedIPAddress())
 	ip, known, err := sn.pool.Offer(hold, want)
 	if err != nil {
 		h.exhausted(req, sn, c, err)
@@ -287,7 +293,7 @@ const maxProbes = 3
 // probeUntilFree probes ip and, while the address answers, quarantines it
 // and takes the next one. It returns false when no free address was found.
 func (h *Handler) probeUntilFree(req *dhcpv4.DHCPv4, sn *subnet, hold Holder, ip netip.Addr) (netip.Addr, bool) {
-	_, relayed := addrOf(req.GatewayIPAddr)
+	_, relayed := dhcpwire.AddrOf(req.GatewayIPAddr)
 	for range maxProbes {
 		if !h.prober.InUse(ip, relayed, h.probeTO) {
 			return ip, true
@@ -299,7 +305,7 @@ func (h *Handler) probeUntilFree(req *dhcpv4.DHCPv4, sn *subnet, hold Holder, ip
 		}
 		next, known, err := sn.pool.Offer(hold, netip.Addr{})
 		if err != nil {
-			h.exhausted(req, sn, Classify(req), err)
+			h.exhausted(req, sn, dhcpwire.Classify(req), err)
 			return netip.Addr{}, false
 		}
 		if known {
@@ -313,7 +319,7 @@ func (h *Handler) probeUntilFree(req *dhcpv4.DHCPv4, sn *subnet, hold Holder, ip
 
 // exhausted counts and reports a DISCOVER that found no address, warning
 // at most once every 10 seconds per subnet.
-func (h *Handler) exhausted(req *dhcpv4.DHCPv4, sn *subnet, c Client, err error) {
+func (h *Handler) exhausted(req *dhcpv4.DHCPv4, sn *subnet, c dhcpwire.Client, err error) {
 	h.Metrics.PoolExhausted.Add(1)
 	now := h.now().UnixNano()
 	last := sn.lastWarn.Load()
@@ -335,9 +341,9 @@ func (h *Handler) exhausted(req *dhcpv4.DHCPv4, sn *subnet, c Client, err error)
 //   - RENEWING / REBINDING (ciaddr set): extend the lease, NAK when the
 //     address is not the client's to keep.
 func (h *Handler) request(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHCPv4)) {
-	sid, hasSID := addrOf(req.ServerIdentifier())
-	reqIP, hasReq := addrOf(req.RequestedIPAddress())
-	ci, hasCI := addrOf(req.ClientIPAddr)
+	sid, hasSID := dhcpwire.AddrOf(req.ServerIdentifier())
+	reqIP, hasReq := dhcpwire.AddrOf(req.RequestedIPAddress())
+	ci, hasCI := dhcpwire.AddrOf(req.ClientIPAddr)
 	c, d := h.decide(req)
 	hold := holderOf(req, d.Machine)
 	switch {
@@ -360,7 +366,7 @@ func (h *Handler) request(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHCP
 
 // initReboot checks the address a rebooting client remembers (RFC 2131
 // section 4.3.2, INIT-REBOOT).
-func (h *Handler) initReboot(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c Client, d boot.Decision, hold Holder, send func(*dhcpv4.DHCPv4)) {
+func (h *Handler) initReboot(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c dhcpwire.Client, d boot.Decision, hold Holder, send func(*dhcpv4.DHCPv4)) {
 	if !sn.cfg.Prefix.Contains(ip) {
 		sendIf(send, h.nak(req, c, "requested "+ip.String()+" is not on network "+sn.cfg.Prefix.String()))
 		return
@@ -387,7 +393,7 @@ func (h *Handler) initReboot(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c Cl
 // disk (the worker does not wait for it), or NAKs when the address is not
 // the client's to have. When the store fails the client gets no answer
 // and will ask again.
-func (h *Handler) bindAndAck(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c Client, d boot.Decision, hold Holder, send func(*dhcpv4.DHCPv4)) {
+func (h *Handler) bindAndAck(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c dhcpwire.Client, d boot.Decision, hold Holder, send func(*dhcpv4.DHCPv4)) {
 	if fixed, ok := fixedAddr(d.Machine, sn); ok {
 		if ip != fixed {
 			sendIf(send, h.nak(req, c, "machine has fixed address "+fixed.String()+", asked for "+ip.String()))
@@ -412,7 +418,7 @@ func (h *Handler) bindAndAck(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c Cl
 // decline quarantines the address a client found in use (RFC 2131 section
 // 4.3.3).
 func (h *Handler) decline(req *dhcpv4.DHCPv4, sn *subnet) {
-	ip, ok := addrOf(req.RequestedIPAddress())
+	ip, ok := dhcpwire.AddrOf(req.RequestedIPAddress())
 	if !ok {
 		h.Metrics.Ignored.Add(1)
 		return
@@ -430,7 +436,7 @@ func (h *Handler) decline(req *dhcpv4.DHCPv4, sn *subnet) {
 
 // release frees the client's address (RFC 2131 section 4.3.4).
 func (h *Handler) release(req *dhcpv4.DHCPv4, sn *subnet) {
-	ip, ok := addrOf(req.ClientIPAddr)
+	ip, ok := dhcpwire.AddrOf(req.ClientIPAddr)
 	if !ok {
 		h.Metrics.Ignored.Add(1)
 		return
@@ -472,24 +478,23 @@ func (h *Handler) Sweep() {
 }
 
 // decide classifies the client and asks the inventory what it boots.
-func (h *Handler) decide(req *dhcpv4.DHCPv4) (Client, boot.Decision) {
-	c := Classify(req)
-	return c, h.inv().Decide(c.Facts)
+func (h *Handler) decide(req *dhcpv4.DHCPv4) (dhcpwire.Client, boot.Decision) {
+	c := dhcpwire.Classify(req)
+	return c, h.inv().Decide(c.Facts, h.srv)
 }
 
 // reply builds an OFFER or ACK with the subnet's options, the machine's
 // overrides and the client's boot fields.
-func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr, sn *subnet, c Client, d boot.Decision) *dhcpv4.DHCPv4 {
-	r := newReply(req, mt, h.srv.Addr)
+func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr, sn *subnet, c dhcpwire.Client, d boot.Decision) *dhcpv4.DHCPv4 {
+	r := dhcpwire.NewReply(req, mt, h.srv.Addr)
 	if ip.IsValid() {
 		r.YourIPAddr = ip.AsSlice()
 	}
 	addOptions(r, effectiveOptions(sn.cfg, d.Machine))
 	addMachineOptions(r, d.Machine)
-	copyRelayInfo(r, req)
-	bf, bootErr := BootFor(c, d, h.srv)
-	if bootErr == nil {
-		bf.apply(r)
+	bf, boots := dhcpwire.FieldsFor(d.Next, h.srv)
+	if boots {
+		bf.Apply(r)
 	}
 	switch {
 	case mt == dhcpv4.MessageTypeOffer:
@@ -499,10 +504,10 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 	}
 	if h.infoEnabled() {
 		entry := h.clientLog(req, c).WithField("ip", ip)
-		if bootErr != nil {
-			entry = entry.WithField("noboot", bootErr.Error())
+		if !boots {
+			entry = entry.WithField("noboot", d.Next.Why)
 		} else {
-			entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.Profile.Name, "via": d.Source})
+			entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.Profile.Name, "via": d.Via()})
 		}
 		entry.Info("dhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
 	}
@@ -510,38 +515,12 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 }
 
 // nak builds a DHCPNAK (RFC 2131 section 4.3.2, table 3).
-func (h *Handler) nak(req *dhcpv4.DHCPv4, c Client, why string) *dhcpv4.DHCPv4 {
+func (h *Handler) nak(req *dhcpv4.DHCPv4, c dhcpwire.Client, why string) *dhcpv4.DHCPv4 {
 	h.Metrics.Naks.Add(1)
 	if h.infoEnabled() {
 		h.clientLog(req, c).WithField("reason", why).Info("dhcp nak")
 	}
-	r := newReply(req, dhcpv4.MessageTypeNak, h.srv.Addr)
-	copyRelayInfo(r, req)
-	return r
-}
-
-// newReply is dhcpv4.NewReplyFromRequest without its random transaction
-// ID, which the reply overwrites with the request's anyway: the same
-// fields (RFC 2131 section 4.3.1 table 3, RFC 6842), no read of
-// crypto/rand per packet.
-func newReply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, sid netip.Addr) *dhcpv4.DHCPv4 {
-	r := &dhcpv4.DHCPv4{
-		OpCode: dhcpv4.OpcodeBootRequest, HWType: iana.HWTypeEthernet,
-		ClientHWAddr: make(net.HardwareAddr, 6),
-		ClientIPAddr: net.IPv4zero, YourIPAddr: net.IPv4zero, ServerIPAddr: net.IPv4zero, GatewayIPAddr: net.IPv4zero,
-		Options: make(dhcpv4.Options, 12),
-	}
-	for _, m := range []dhcpv4.Modifier{
-		dhcpv4.WithReply(req),
-		dhcpv4.WithGatewayIP(req.GatewayIPAddr),
-		dhcpv4.WithOptionCopied(req, dhcpv4.OptionRelayAgentInformation),
-		dhcpv4.WithOptionCopied(req, dhcpv4.OptionClientIdentifier),
-		dhcpv4.WithMessageType(mt),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(sid.AsSlice())),
-	} {
-		m(r)
-	}
-	return r
+	return dhcpwire.NewReply(req, dhcpv4.MessageTypeNak, h.srv.Addr)
 }
 
 // infoEnabled reports whether Info lines are logged, so that the per-packet
@@ -556,24 +535,15 @@ func (h *Handler) infoEnabled() bool {
 	return true
 }
 
-func (h *Handler) clientLog(req *dhcpv4.DHCPv4, c Client) logrus.FieldLogger {
-	f := logrus.Fields{"mac": req.ClientHWAddr.String(), "class": c.Class.String()}
+func (h *Handler) clientLog(req *dhcpv4.DHCPv4, c dhcpwire.Client) logrus.FieldLogger {
+	f := logrus.Fields{"mac": req.ClientHWAddr.String(), "class": c.Facts.Class.String()}
 	if c.Facts.HasArch {
 		f["arch"] = int(c.Facts.Arch)
 	}
-	if gi, ok := addrOf(req.GatewayIPAddr); ok {
+	if gi, ok := dhcpwire.AddrOf(req.GatewayIPAddr); ok {
 		f["giaddr"] = gi
 	}
 	return h.log.WithFields(f)
-}
-
-// addrOf converts a non-zero IPv4 address.
-func addrOf(ip net.IP) (netip.Addr, bool) {
-	a, ok := netip.AddrFromSlice(ip.To4())
-	if !ok || a.IsUnspecified() {
-		return netip.Addr{}, false
-	}
-	return a, true
 }
 
 // SweepInterval is how often Maintain sweeps expired leases.

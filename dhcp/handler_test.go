@@ -1,6 +1,7 @@
 package dhcp
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"os"
@@ -15,7 +16,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/boot"
-	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/internal/testinv"
+	"github.com/rackboot/rackboot/leases"
 )
 
 var (
@@ -24,60 +26,76 @@ var (
 	otherMAC   = net.HardwareAddr{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}
 )
 
-// testSubnet is 192.0.2.0/24 with a range of three addresses.
-func testSubnet() config.Subnet {
-	return config.Subnet{
-		CIDR: "192.0.2.0/24", Range: "192.0.2.100-192.0.2.102",
-		Prefix:     netip.MustParsePrefix("192.0.2.0/24"),
-		RangeStart: netip.MustParseAddr("192.0.2.100"), RangeEnd: netip.MustParseAddr("192.0.2.102"),
-		RouterAddr: serverAddr, DNSAddrs: []netip.Addr{serverAddr},
-		LeaseTime: config.Duration(time.Hour),
+// testSubnets is 192.0.2.0/24 with a range of three addresses, and the
+// relayed 198.51.100.0/24.
+const testSubnets = `
+  - cidr: 192.0.2.0/24
+    range: 192.0.2.100-192.0.2.102
+    router: 192.0.2.1
+    dns: [192.0.2.1]
+    lease_time: 1h
+  - cidr: 198.51.100.0/24
+    range: 198.51.100.10-198.51.100.20
+    router: 198.51.100.1
+    lease_time: 30m
+`
+
+// testYAML is the handler tests' inventory: one known machine with a fixed
+// address, a kernel profile and a pxelinux one.
+func testYAML(defaultProfile, subnets string) string {
+	y := `
+dhcp:
+  subnets:` + subnets + `
+profiles:
+  demo: {kernel: vmlinuz, initrd: [initrd.gz], cmdline: console=ttyS0}
+  pxelinux: {kernel: vmlinuz, loader: pxelinux}
+machines:
+  - {mac: "52:54:00:12:34:56", hostname: node1, ipv4: 192.0.2.50, profile: demo}
+`
+	if defaultProfile != "" {
+		y += "default_profile: " + defaultProfile + "\n"
 	}
+	return y
 }
 
-// relaySubnet is a relayed network, 198.51.100.0/24.
-func relaySubnet() config.Subnet {
-	return config.Subnet{
-		Prefix:     netip.MustParsePrefix("198.51.100.0/24"),
-		RangeStart: netip.MustParseAddr("198.51.100.10"), RangeEnd: netip.MustParseAddr("198.51.100.20"),
-		RouterAddr: netip.MustParseAddr("198.51.100.1"), LeaseTime: config.Duration(30 * time.Minute),
-	}
-}
-
-func testInventory(defaultProfile string) *boot.Inventory {
-	cfg := &config.Config{
-		Profiles: map[string]config.Profile{
-			"demo":     {Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0"},
-			"pxelinux": {Kernel: "vmlinuz", Loader: config.LoaderPXELINUX},
-		},
-		Machines: []config.Machine{{
-			MAC: knownMAC.String(), HWAddr: knownMAC, Hostname: "node1",
-			IPv4: "192.0.2.50", Addr: netip.MustParseAddr("192.0.2.50"), Profile: "demo",
-		}},
-		DefaultProfile: defaultProfile,
-	}
-	return boot.NewInventory(cfg)
-}
-
-func testHandler(t *testing.T, defaultProfile string, now func() time.Time) *Handler {
+// testHandlerConfig parses yaml and builds the handler's configuration
+// from it, as serve does.
+func testHandlerConfig(t testing.TB, yaml string) HandlerConfig {
 	t.Helper()
-	inv := testInventory(defaultProfile)
+	cfg := testinv.Parse(t, yaml)
+	inv := boot.NewInventory(cfg)
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetLevel(logrus.WarnLevel)
+	return HandlerConfig{
+		Inventory: func() *boot.Inventory { return inv },
+		Subnets:   cfg.DHCP.Subnets,
+		Server:    boot.Server{Addr: serverAddr, HTTPPort: 8080},
+		Log:       log, Store: leases.NewMem(),
+	}
+}
+
+func testHandler(t testing.TB, defaultProfile string, now func() time.Time) *Handler {
+	t.Helper()
+	hc := testHandlerConfig(t, testYAML(defaultProfile, testSubnets))
 	if now == nil {
 		now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 	}
-	return NewHandler(HandlerConfig{
-		Inventory: func() *boot.Inventory { return inv },
-		Subnets:   []config.Subnet{testSubnet(), relaySubnet()},
-		Server:    ServerInfo{Addr: serverAddr, HTTPPort: 8080},
-		Log:       log, Now: now,
-	})
+	hc.Now = now
+	return mustHandler(t, hc)
+}
+
+func mustHandler(t testing.TB, hc HandlerConfig) *Handler {
+	t.Helper()
+	h, err := NewHandler(hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // request builds a request with a fixed transaction ID.
-func request(t *testing.T, mt dhcpv4.MessageType, mac net.HardwareAddr, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+func request(t testing.TB, mt dhcpv4.MessageType, mac net.HardwareAddr, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
 	t.Helper()
 	all := append([]dhcpv4.Modifier{
 		dhcpv4.WithMessageType(mt),
@@ -102,7 +120,7 @@ func ipxeMods() []dhcpv4.Modifier {
 		dhcpv4.WithOption(dhcpv4.OptClassIdentifier("PXEClient:Arch:00000:UNDI:002001")),
 		dhcpv4.WithOption(dhcpv4.OptClientArch(iana.INTEL_X86PC)),
 		dhcpv4.WithOption(dhcpv4.OptUserClass("iPXE")),
-		dhcpv4.WithGeneric(optIPXEEncap, []byte{0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e}),
+		dhcpv4.WithGeneric(dhcpv4.OptionEtherboot, []byte{0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e}),
 	}
 }
 
@@ -120,7 +138,7 @@ func TestReplyGolden(t *testing.T) {
 			return request(t, dhcpv4.MessageTypeDiscover, knownMAC, ipxeMods()...)
 		}},
 		{"discover-uefi-pxe-unknown", func(t *testing.T) *dhcpv4.DHCPv4 {
-			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, append(pxe(iana.EFI_X86_64), dhcpv4.WithGeneric(optClientUUID, uuid))...)
+			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, append(pxe(iana.EFI_X86_64), dhcpv4.WithGeneric(dhcpv4.OptionClientMachineIdentifier, uuid))...)
 		}},
 		{"discover-bios-pxe-unknown", func(t *testing.T) *dhcpv4.DHCPv4 {
 			return request(t, dhcpv4.MessageTypeDiscover, otherMAC, pxe(iana.INTEL_X86PC)...)
@@ -261,5 +279,41 @@ func TestRequestForOtherServer(t *testing.T) {
 		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(192, 0, 2, 9)))))
 	if r != nil {
 		t.Errorf("answered a REQUEST meant for another server: %s", r.Summary())
+	}
+}
+
+// TestNewHandlerDependencies: a nil logger logs nothing (as in every other
+// package) instead of panicking; a missing store or inventory is an error,
+// not a silent in-memory store that loses every lease on restart.
+func TestNewHandlerDependencies(t *testing.T) {
+	hc := testHandlerConfig(t, testYAML("demo", testSubnets))
+	hc.Log = nil
+	h := mustHandler(t, hc)
+	if r := h.Handle(request(t, dhcpv4.MessageTypeDiscover, otherMAC)); r == nil {
+		t.Error("handler with a nil logger did not answer")
+	}
+	hc.Store = nil
+	if _, err := NewHandler(hc); err == nil || err.Error() != "dhcp: NewHandler needs a lease store" {
+		t.Errorf("without a store: %v", err)
+	}
+}
+
+// TestRelayInfoOnce: option 82 comes back to the relay once, byte for byte
+// (RFC 3046 section 2.2), in an OFFER and in a NAK.
+func TestRelayInfoOnce(t *testing.T) {
+	h := testHandler(t, "demo", nil)
+	info := []byte{1, 4, 'p', 'o', 'r', 't', 2, 2, 'r', '1'}
+	mods := []dhcpv4.Modifier{dhcpv4.WithGatewayIP(net.IPv4(198, 51, 100, 1)), dhcpv4.WithGeneric(dhcpv4.OptionRelayAgentInformation, info)}
+	for _, r := range []*dhcpv4.DHCPv4{
+		h.Handle(request(t, dhcpv4.MessageTypeDiscover, otherMAC, mods...)),
+		h.Handle(request(t, dhcpv4.MessageTypeRequest, otherMAC, append(mods, dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(10, 9, 9, 9))))...)),
+	} {
+		if r == nil {
+			t.Fatal("no reply")
+		}
+		b := r.ToBytes()
+		if n := bytes.Count(b[240:], append([]byte{82, byte(len(info))}, info...)); n != 1 {
+			t.Errorf("%s carries option 82 %d times, want once", r.MessageType(), n)
+		}
 	}
 }

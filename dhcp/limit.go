@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/rackboot/rackboot/dhcpwire"
 )
 
 // rateLimiter caps new leases per second per relay (giaddr) or for the
@@ -36,7 +38,7 @@ func (l *rateLimiter) allow(giaddr net.IP) bool {
 	if l == nil {
 		return true
 	}
-	key, _ := addrOf(giaddr)
+	key, _ := dhcpwire.AddrOf(giaddr)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()

@@ -10,11 +10,6 @@ import (
 	"github.com/rackboot/rackboot/config"
 )
 
-// Option codes the library has no constructor for.
-const (
-	optClasslessRoutes = dhcpv4.GenericOptionCode(121) // RFC 3442
-)
-
 // options are the network options of one reply: the subnet's, with the
 // machine's overrides applied.
 type options struct {
@@ -84,33 +79,32 @@ func addOptions(r *dhcpv4.DHCPv4, o options) {
 		r.UpdateOption(dhcpv4.OptNTPServers(ips(o.ntp)...))
 	}
 	if len(o.routes) > 0 {
-		r.UpdateOption(dhcpv4.OptGeneric(optClasslessRoutes, classlessRoutes(o.routes, o.router)))
+		r.UpdateOption(dhcpv4.OptClasslessStaticRoute(classlessRoutes(o.routes, o.router)...))
 	}
 	r.UpdateOption(dhcpv4.OptIPAddressLeaseTime(o.leaseTime))
 }
 
-// classlessRoutes encodes option 121 (RFC 3442 section 3): per route the
-// prefix length, the significant octets of the destination and the
-// gateway. A client that gets option 121 ignores the router option, so
-// the default route through the router is added when there is one.
-func classlessRoutes(routes []config.Route, router netip.Addr) []byte {
-	var b []byte
+// classlessRoutes lists option 121's routes (RFC 3442 section 3). A
+// client that gets option 121 ignores the router option, so the default
+// route through the router is added when there is one.
+func classlessRoutes(routes []config.Route, router netip.Addr) []*dhcpv4.Route {
+	var out []*dhcpv4.Route
 	hasDefault := false
 	for _, rt := range routes {
-		b = appendRoute(b, rt.Dest, rt.Gateway)
+		out = append(out, route(rt.Dest, rt.Gateway))
 		hasDefault = hasDefault || rt.Dest.Bits() == 0
 	}
 	if router.IsValid() && !hasDefault {
-		b = appendRoute(b, netip.PrefixFrom(netip.IPv4Unspecified(), 0), router)
+		out = append(out, route(netip.PrefixFrom(netip.IPv4Unspecified(), 0), router))
 	}
-	return b
+	return out
 }
 
-func appendRoute(b []byte, dest netip.Prefix, gw netip.Addr) []byte {
-	d, g := dest.Addr().As4(), gw.As4()
-	b = append(b, byte(dest.Bits()))
-	b = append(b, d[:(dest.Bits()+7)/8]...)
-	return append(b, g[:]...)
+func route(dest netip.Prefix, gw netip.Addr) *dhcpv4.Route {
+	return &dhcpv4.Route{
+		Dest:   &net.IPNet{IP: dest.Addr().AsSlice(), Mask: net.CIDRMask(dest.Bits(), 32)},
+		Router: gw.AsSlice(),
+	}
 }
 
 func ips(as []netip.Addr) []net.IP {
@@ -125,12 +119,5 @@ func ips(as []netip.Addr) []net.IP {
 func addMachineOptions(r *dhcpv4.DHCPv4, m *config.Machine) {
 	if m != nil && m.Hostname != "" {
 		r.UpdateOption(dhcpv4.OptHostName(m.Hostname))
-	}
-}
-
-// copyRelayInfo echoes option 82 to the relay (RFC 3046 section 2.2).
-func copyRelayInfo(r, req *dhcpv4.DHCPv4) {
-	if v := req.Options.Get(dhcpv4.OptionRelayAgentInformation); v != nil {
-		r.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionRelayAgentInformation, v))
 	}
 }

@@ -4,16 +4,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"github.com/sirupsen/logrus"
 
-	"github.com/rackboot/rackboot/boot"
-	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/dhcpwire"
 	"github.com/rackboot/rackboot/leases"
 )
 
@@ -61,21 +58,19 @@ type fixture struct {
 
 func newFixture(t *testing.T, mod func(*HandlerConfig)) *fixture {
 	t.Helper()
+	return newFixtureYAML(t, testYAML("demo", testSubnets), mod)
+}
+
+// newFixtureYAML is newFixture on another inventory.
+func newFixtureYAML(t *testing.T, yaml string, mod func(*HandlerConfig)) *fixture {
+	t.Helper()
 	f := &fixture{t: t, clock: newClock(), store: leases.NewMem()}
-	inv := testInventory("demo")
-	log := logrus.New()
-	log.SetOutput(os.Stderr)
-	log.SetLevel(logrus.ErrorLevel)
-	hc := HandlerConfig{
-		Inventory: func() *boot.Inventory { return inv },
-		Subnets:   []config.Subnet{testSubnet(), relaySubnet()},
-		Server:    ServerInfo{Addr: serverAddr, HTTPPort: 8080},
-		Log:       log, Now: f.clock.Now, Store: f.store,
-	}
+	hc := testHandlerConfig(t, yaml)
+	hc.Now, hc.Store = f.clock.Now, f.store
 	if mod != nil {
 		mod(&hc)
 	}
-	f.h = NewHandler(hc)
+	f.h = mustHandler(t, hc)
 	return f
 }
 
@@ -94,7 +89,7 @@ func (f *fixture) discover(hw net.HardwareAddr, mods ...dhcpv4.Modifier) netip.A
 	if r.MessageType() != dhcpv4.MessageTypeOffer {
 		f.t.Fatalf("DISCOVER from %s: got %s", hw, r.MessageType())
 	}
-	a, _ := addrOf(r.YourIPAddr)
+	a, _ := dhcpwire.AddrOf(r.YourIPAddr)
 	return a
 }
 
@@ -277,7 +272,7 @@ func TestInform(t *testing.T) {
 	if msgType(r) != "ACK" || !r.YourIPAddr.IsUnspecified() || r.Options.Has(dhcpv4.OptionIPAddressLeaseTime) || r.Router() == nil {
 		t.Fatalf("INFORM reply %v: want ACK with options, no yiaddr, no lease time", r)
 	}
-	if d := Route(request(t, dhcpv4.MessageTypeInform, mac(1), dhcpv4.WithClientIP(net.IPv4(192, 0, 2, 7))), r); d.IP.String() != "192.0.2.7" || d.L2() {
+	if d := dhcpwire.Route(request(t, dhcpv4.MessageTypeInform, mac(1), dhcpv4.WithClientIP(net.IPv4(192, 0, 2, 7))), r); d.IP.String() != "192.0.2.7" || d.L2() {
 		t.Errorf("INFORM reply routed to %s (l2 %v), want unicast to ciaddr", d.IP, d.L2())
 	}
 }
@@ -327,15 +322,13 @@ func TestOfferHoldsBriefly(t *testing.T) {
 }
 
 func TestFixedAddressNeverPooled(t *testing.T) {
-	f := newFixture(t, func(hc *HandlerConfig) {
-		sn := testSubnet()
-		sn.RangeStart, sn.RangeEnd = netip.MustParseAddr("192.0.2.49"), netip.MustParseAddr("192.0.2.51")
-		hc.Subnets = []config.Subnet{sn}
-	})
+	f := newFixtureYAML(t, testYAML("demo", `
+  - {cidr: 192.0.2.0/24, range: 192.0.2.49-192.0.2.51, router: 192.0.2.1}
+`), nil)
 	got := map[netip.Addr]bool{}
 	for i := byte(1); i <= 3; i++ {
 		if r := f.do(dhcpv4.MessageTypeDiscover, mac(i)); r != nil {
-			a, _ := addrOf(r.YourIPAddr)
+			a, _ := dhcpwire.AddrOf(r.YourIPAddr)
 			got[a] = true
 		}
 	}
@@ -502,23 +495,23 @@ func TestRelayedSubnetAndOption82(t *testing.T) {
 }
 
 func TestSeveralRangesAndOptions(t *testing.T) {
-	sn := testSubnet()
-	sn.Pools = []config.AddrRange{
-		{First: netip.MustParseAddr("192.0.2.100"), Last: netip.MustParseAddr("192.0.2.100")},
-		{First: netip.MustParseAddr("192.0.2.200"), Last: netip.MustParseAddr("192.0.2.200")},
-	}
-	sn.NTPAddrs = []netip.Addr{netip.MustParseAddr("192.0.2.5")}
-	sn.MTU = 9000
-	sn.Domain = "lab.example"
-	sn.Routes = []config.Route{{Dest: netip.MustParsePrefix("10.0.0.0/8"), Gateway: netip.MustParseAddr("192.0.2.254")}}
-	f := newFixture(t, func(hc *HandlerConfig) { hc.Subnets = []config.Subnet{sn} })
+	f := newFixtureYAML(t, testYAML("demo", `
+  - cidr: 192.0.2.0/24
+    range: 192.0.2.100-192.0.2.100
+    ranges: [192.0.2.200-192.0.2.200]
+    router: 192.0.2.1
+    ntp: [192.0.2.5]
+    mtu: 9000
+    domain: lab.example
+    routes: [{to: 10.0.0.0/8, via: 192.0.2.254}]
+`), nil)
 	a, b := f.discover(mac(1)), f.discover(mac(2))
 	if a.String() != "192.0.2.100" || b.String() != "192.0.2.200" {
 		t.Errorf("two ranges gave %s, %s", a, b)
 	}
 	r := f.do(dhcpv4.MessageTypeDiscover, mac(1))
 	wantRoutes := []byte{8, 10, 192, 0, 2, 254, 0, 192, 0, 2, 1}
-	if got := r.Options.Get(optClasslessRoutes); string(got) != string(wantRoutes) {
+	if got := r.Options.Get(dhcpv4.OptionClasslessStaticRoute); string(got) != string(wantRoutes) {
 		t.Errorf("option 121 = %v, want %v", got, wantRoutes)
 	}
 	if got := r.Options.Get(dhcpv4.OptionInterfaceMTU); string(got) != string([]byte{0x23, 0x28}) {
@@ -533,14 +526,15 @@ func TestSeveralRangesAndOptions(t *testing.T) {
 }
 
 func TestMachineOverrides(t *testing.T) {
-	inv := boot.NewInventory(&config.Config{
-		Profiles: map[string]config.Profile{"demo": {Kernel: "vmlinuz"}},
-		Machines: []config.Machine{{MAC: mac(1).String(), HWAddr: mac(1), Hostname: "db1", DHCP: &config.MachineDHCP{
-			RouterAddr: netip.MustParseAddr("192.0.2.254"), DNSAddrs: []netip.Addr{netip.MustParseAddr("9.9.9.9")},
-			Domain: "db.example", LeaseTime: config.Duration(5 * time.Minute), MTU: 1400,
-		}}},
-	})
-	f := newFixture(t, func(hc *HandlerConfig) { hc.Inventory = func() *boot.Inventory { return inv } })
+	f := newFixtureYAML(t, `
+dhcp:
+  subnets:`+testSubnets+`
+profiles: {demo: {kernel: vmlinuz}}
+machines:
+  - mac: "02:00:00:00:00:01"
+    hostname: db1
+    dhcp: {router: 192.0.2.254, dns: [9.9.9.9], domain: db.example, lease_time: 5m, mtu: 1400}
+`, nil)
 	ip := f.discover(mac(1))
 	r := f.do(dhcpv4.MessageTypeRequest, mac(1), selecting(ip)...)
 	if msgType(r) != "ACK" {

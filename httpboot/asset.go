@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rackboot/rackboot/assets"
+
+	"github.com/rackboot/rackboot/boot"
 )
 
 // serveAsset serves /assets/PATH from the assets store with
@@ -29,7 +31,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
-	name := strings.TrimPrefix(r.URL.Path, "/assets/")
+	name := strings.TrimPrefix(r.URL.Path, boot.AssetsPath)
 	if name == "" {
 		http.NotFound(w, r)
 		return

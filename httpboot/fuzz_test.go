@@ -69,7 +69,7 @@ func FuzzCmdlineTemplate(f *testing.F) {
 		data := TemplateData{Machine: MachineData{Hostname: value, Labels: map[string]string{"x": value}}}
 		script, err := ipxe.Render(ipxe.Params{
 			BaseURL:  baseURL,
-			Decision: boot.Decision{Profile: pr, Source: "machine"},
+			Decision: boot.Decision{Profile: pr, Source: boot.SourceMachine},
 			Cmdline:  func(pr *config.Profile) (string, error) { return renderCmdline(pr, data) },
 		})
 		if err != nil {

@@ -7,7 +7,6 @@ package httpboot
 import (
 	"context"
 	"errors"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"github.com/rackboot/rackboot/assets"
 	"github.com/rackboot/rackboot/boot"
 	"github.com/sirupsen/logrus"
+
+	"github.com/rackboot/rackboot/internal/logx"
 )
 
 // Server limits. Headers must arrive within readHeaderTimeout and fit in
@@ -85,11 +86,7 @@ func New(o Options) *Server {
 		log:       o.Log,
 		macs:      newMACBook(macBookSize),
 	}
-	if s.log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		s.log = l
-	}
+	s.log = logx.OrDiscard(s.log)
 	if s.inventory == nil {
 		s.inventory = func() *boot.Inventory { return nil }
 	}
@@ -166,7 +163,7 @@ func scriptReply(b []byte) reply {
 // rendered returns the handler of a script or config path, or nil.
 func (s *Server) rendered(p string) handler {
 	switch p {
-	case "/boot.ipxe":
+	case boot.ScriptPath:
 		return s.serveEntry
 	case "/ipxe":
 		return s.serveScript
@@ -199,7 +196,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			r = withPath(r, base)
 		}
 	}
-	if h == nil && !strings.HasPrefix(p, "/assets/") {
+	if h == nil && !strings.HasPrefix(p, boot.AssetsPath) {
 		http.NotFound(w, r)
 		return
 	}

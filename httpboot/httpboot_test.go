@@ -124,7 +124,7 @@ func TestEndpoints(t *testing.T) {
 		{name: "profile that cannot render", method: "GET", target: "/ipxe?mac=52:54:00:00:00:02", wantStatus: 200,
 			wantBody: []string{"profile bad cannot be served"}, wantNot: []string{"\nshell", "kernel "}},
 		{name: "profile that does not exist", method: "GET", target: "/ipxe?mac=52:54:00:00:00:03", wantStatus: 200,
-			wantBody: []string{"the profile chosen by machine does not exist"}},
+			wantBody: []string{"the profile \"missing\" chosen by machine does not exist"}},
 		{name: "bad mac", method: "GET", target: "/ipxe?mac=zz:zz", wantStatus: 400,
 			wantBody: []string{`bad mac parameter "zz:zz"`}},
 		{name: "bad arch", method: "GET", target: "/ipxe?mac=" + knownMAC + "&arch=x86", wantStatus: 400,

@@ -52,7 +52,7 @@ func (s *Server) servePixiecore(w http.ResponseWriter, r *http.Request) reply {
 	if sel.profile.Kernel == "" {
 		return textReply(http.StatusNotFound, fmt.Sprintf("profile %s is not a kernel profile; pixiecore can only boot kernels", sel.profile.Name))
 	}
-	doc, err := s.pixiecoreDoc(sel.profile, s.templateData(req, sel), sel.decision.Source)
+	doc, err := s.pixiecoreDoc(sel.profile, s.templateData(req, sel), sel.decision.Via())
 	if err != nil {
 		s.log.WithError(err).WithField("profile", sel.profile.Name).Error("cannot render pixiecore boot")
 		annotate(w, "error", err.Error())

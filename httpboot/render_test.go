@@ -273,3 +273,18 @@ func TestMACBookBounded(t *testing.T) {
 		t.Errorf("book after overflow = %v, want only 10.0.0.3", b.byIP)
 	}
 }
+
+// TestCmdlineForPXELINUX: the command line PXELINUX configs get is the
+// profile's cmdline rendered as a template, as docs/inventory.md says, with
+// the machine's inventory entry.
+func TestCmdlineForPXELINUX(t *testing.T) {
+	s := New(Options{BaseURL: "http://192.0.2.1:8080"})
+	d := boot.Decision{
+		Profile: &config.Profile{Name: "p", Kernel: "vmlinuz", Cmdline: "hostname={{.Machine.Hostname}} srv={{.Server.Address}}"},
+		Machine: &config.Machine{MAC: "52:54:00:00:00:01", HWAddr: net.HardwareAddr{0x52, 0x54, 0, 0, 0, 1}, Hostname: "node1"},
+	}
+	got, err := s.Cmdline(d)
+	if want := "hostname=node1 srv=192.0.2.1"; err != nil || got != want {
+		t.Errorf("Cmdline = %q, %v; want %q", got, err, want)
+	}
+}

@@ -18,7 +18,7 @@ const (
 	paramUUID     = "uuid"
 	paramHostname = "hostname"
 	paramArch     = "arch"
-	paramPlatform = "platform"
+	paramPlatform = boot.PlatformLabel
 	paramItem     = ipxe.ItemParam
 )
 
@@ -47,7 +47,7 @@ type request struct {
 // and item become labels, as in matchbox; a key given twice counts with its
 // first value.
 func parseRequest(q url.Values) (request, error) {
-	f := boot.Facts{UUID: q.Get(paramUUID), Hostname: q.Get(paramHostname), Labels: map[string]string{}}
+	f := boot.Facts{Class: boot.ClassIPXE, UUID: q.Get(paramUUID), Hostname: q.Get(paramHostname), Labels: map[string]string{}}
 	if v := q.Get(paramMAC); v != "" {
 		mac, err := net.ParseMAC(v)
 		if err != nil {
@@ -71,8 +71,7 @@ func parseRequest(q url.Values) (request, error) {
 			}
 		}
 	}
-	efi := q.Get(paramPlatform) == "efi" || (f.HasArch && f.Arch.IsEFI())
-	return request{query: q, facts: f, efi: efi, item: q.Get(paramItem)}, nil
+	return request{query: q, facts: f, efi: f.EFI(), item: q.Get(paramItem)}, nil
 }
 
 // selection is the outcome of choosing a profile for a request.
@@ -93,14 +92,16 @@ func (s *Server) selectProfile(w http.ResponseWriter, req request) selection {
 		annotate(w, "reason", "no inventory")
 		return selection{reason: "rackboot has no inventory loaded"}
 	}
-	sel := selection{inv: inv, decision: inv.Decide(req.facts)}
+	// The HTTP server needs only the profile: the next step of an iPXE
+	// client that already runs a script is that script.
+	sel := selection{inv: inv, decision: inv.Decide(req.facts, boot.Server{})}
 	sel.profile = sel.decision.Profile
 	switch {
 	case sel.profile == nil:
 		sel.reason = noProfileReason(sel.decision)
 	case req.item != "":
 		sel.profile, sel.reason = menuItem(inv, sel.profile, req.item)
-		sel.decision.Source += ", menu " + sel.decision.Profile.Name
+		sel.decision.Menu = sel.decision.Profile.Name
 	}
 	if sel.profile == nil {
 		annotate(w, "reason", sel.reason)
@@ -108,7 +109,7 @@ func (s *Server) selectProfile(w http.ResponseWriter, req request) selection {
 	}
 	sel.decision.Profile = sel.profile
 	annotate(w, "profile", sel.profile.Name)
-	annotate(w, "source", sel.decision.Source)
+	annotate(w, "source", sel.decision.Via())
 	return sel
 }
 
@@ -134,9 +135,6 @@ func menuItem(inv *boot.Inventory, menu *config.Profile, name string) (*config.P
 func noProfileReason(d boot.Decision) string {
 	if d.Reason != "" {
 		return d.Reason
-	}
-	if d.Source != "" {
-		return "the profile chosen by " + d.Source + " does not exist"
 	}
 	return "no profile was chosen"
 }

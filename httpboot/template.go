@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"text/template"
 
+	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 )
 
@@ -198,4 +199,18 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("output is larger than %d bytes", maxRenderedBytes)
 	}
 	return b.Buffer.Write(p)
+}
+
+// Cmdline renders the kernel command line of d's profile as a template,
+// for a client that reached rackboot without an HTTP query (PXELINUX over
+// TFTP): the template sees the machine's inventory entry, the server and
+// an empty query. It is what pxelinux.Resolver.WithCmdline wants.
+func (s *Server) Cmdline(d boot.Decision) (string, error) {
+	f := boot.Facts{}
+	if d.Machine != nil {
+		f.MAC = d.Machine.HWAddr
+	}
+	req := request{query: url.Values{}, facts: f}
+	sel := selection{decision: d, profile: d.Profile}
+	return renderCmdline(d.Profile, s.templateData(req, sel))
 }

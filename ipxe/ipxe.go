@@ -119,7 +119,7 @@ func NoProfile(baseURL, reason string) []byte {
 	r.line(":retry")
 	r.echo(fmt.Sprintf("rackboot: asking %s again in %d seconds", r.base, noProfileWait))
 	r.line("sleep %d", noProfileWait)
-	r.line("chain --replace --autofree %s/boot.ipxe || goto retry", r.base)
+	r.line("chain --replace --autofree %s%s || goto retry", r.base, boot.ScriptPath)
 	r.line("goto retry")
 	return r.buf.Bytes()
 }
@@ -127,8 +127,8 @@ func NoProfile(baseURL, reason string) []byte {
 // describe says which profile was chosen and why.
 func describe(d boot.Decision) string {
 	s := "rackboot: booting profile " + d.Profile.Name
-	if d.Source != "" {
-		s += " (" + d.Source + ")"
+	if d.Source != boot.SourceNone {
+		s += " (" + d.Via() + ")"
 	}
 	return s
 }
@@ -284,7 +284,7 @@ func (r *renderer) bootFailed(label string) {
 	r.echo(fmt.Sprintf("rackboot: boot failed, starting over in %d seconds", downloadRetryWait))
 	r.line("sleep %d", downloadRetryWait)
 	r.line("imgfree")
-	r.line("chain --replace --autofree %s/boot.ipxe || goto %s", r.base, label)
+	r.line("chain --replace --autofree %s%s || goto %s", r.base, boot.ScriptPath, label)
 }
 
 // assetURL returns the absolute URL of a kernel or initrd: an http(s) URL
@@ -303,7 +303,7 @@ func (r *renderer) assetURL(ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.base + "/assets/" + escapePath(rel), nil
+	return r.base + boot.AssetsPath + escapePath(rel), nil
 }
 
 // isHTTP reports whether ref is an http or https URL.
@@ -399,7 +399,7 @@ func (r *renderer) local() {
 func (r *renderer) shell() {
 	r.echo("rackboot: starting the iPXE shell; type exit to boot again")
 	r.line("shell")
-	r.line("chain --replace --autofree %s/boot.ipxe", r.base)
+	r.line("chain --replace --autofree %s%s", r.base, boot.ScriptPath)
 }
 
 // menu writes an iPXE menu of other profiles followed by their commands.

@@ -59,7 +59,7 @@ func lookup(ps map[string]config.Profile) func(string) *config.Profile {
 
 // decide returns a Decision for the named profile.
 func decide(ps map[string]config.Profile, name string) boot.Decision {
-	return boot.Decision{Profile: lookup(ps)(name), Source: "machine"}
+	return boot.Decision{Profile: lookup(ps)(name), Source: boot.SourceMachine}
 }
 
 func TestRenderGolden(t *testing.T) {

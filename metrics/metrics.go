@@ -25,11 +25,25 @@ type Registry struct {
 	groups []group
 }
 
-// Add exposes every counter of read as rackboot_<prefix>_<name>_total.
-func (r *Registry) Add(prefix string, read Source) {
+// Add exposes every counter of read as rackboot_<prefix>_<name>_total. A
+// name another group already exposes is refused with an error naming it,
+// rather than two counters silently summed into one sample.
+func (r *Registry) Add(prefix string, read Source) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, g := range r.groups {
+		if g.prefix != prefix {
+			continue
+		}
+		theirs := g.read()
+		for name := range read() {
+			if _, dup := theirs[name]; dup {
+				return fmt.Errorf("metrics: rackboot_%s_%s_total is exposed twice", prefix, name)
+			}
+		}
+	}
 	r.groups = append(r.groups, group{prefix: prefix, read: read})
+	return nil
 }
 
 // ServeHTTP writes every counter, sorted by name.
@@ -46,7 +60,7 @@ func (r *Registry) Text() string {
 	samples := map[string]uint64{}
 	for _, g := range groups {
 		for name, v := range g.read() {
-			samples["rackboot_"+g.prefix+"_"+name+"_total"] += v
+			samples["rackboot_"+g.prefix+"_"+name+"_total"] = v
 		}
 	}
 	names := make([]string, 0, len(samples))

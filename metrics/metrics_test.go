@@ -25,3 +25,26 @@ func TestText(t *testing.T) {
 		t.Errorf("ServeHTTP = %q %q", rec.Header().Get("Content-Type"), rec.Body.String())
 	}
 }
+
+// TestAddRefusesDuplicates: two sources exposing the same name under one
+// prefix (proxyDHCP's two "malformed" counters once were) are an error,
+// not one summed sample.
+func TestAddRefusesDuplicates(t *testing.T) {
+	var r Registry
+	if err := r.Add("proxydhcp", func() map[string]uint64 { return map[string]uint64{"malformed": 1, "offers": 2} }); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Add("proxydhcp", func() map[string]uint64 { return map[string]uint64{"malformed": 3} })
+	if err == nil || err.Error() != "metrics: rackboot_proxydhcp_malformed_total is exposed twice" {
+		t.Fatalf("Add = %v, want the duplicate named", err)
+	}
+	if err := r.Add("proxydhcp_port67", func() map[string]uint64 { return map[string]uint64{"malformed": 3} }); err != nil {
+		t.Fatal(err)
+	}
+	want := "# TYPE rackboot_proxydhcp_malformed_total counter\nrackboot_proxydhcp_malformed_total 1\n" +
+		"# TYPE rackboot_proxydhcp_offers_total counter\nrackboot_proxydhcp_offers_total 2\n" +
+		"# TYPE rackboot_proxydhcp_port67_malformed_total counter\nrackboot_proxydhcp_port67_malformed_total 3\n"
+	if d := golden.Diff(want, r.Text()); d != "" {
+		t.Errorf("Text() (-want +got):\n%s", d)
+	}
+}

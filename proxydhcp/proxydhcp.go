@@ -4,63 +4,76 @@
 package proxydhcp
 
 import (
-	"context"
-	"errors"
-	"net"
 	"sync/atomic"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/boot"
-	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/internal/logx"
 )
 
 // BootServerPort is the PXE boot server port, where UEFI firmware and iPXE
 // send their REQUEST after a proxyDHCP offer.
 const BootServerPort = 4011
 
-// Counters are the responder's running totals.
+// Counters are the responder's running totals. Malformed requests are
+// counted by the dhcpwire.Server of each port.
 type Counters struct {
-	Offers    atomic.Uint64 // proxy offers to DISCOVERs on port 67
-	Acks      atomic.Uint64 // acks to REQUESTs on port 4011
-	Ignored   atomic.Uint64 // not PXE, relayed, or nothing to boot
-	Malformed atomic.Uint64 // unparseable on port 4011
+	Offers  atomic.Uint64 // proxy offers to DISCOVERs on port 67
+	Acks    atomic.Uint64 // acks to REQUESTs on port 4011
+	Ignored atomic.Uint64 // not PXE, relayed, or nothing to boot
 }
 
-// Responder builds proxyDHCP replies. It implements dhcp.Responder for the
-// DISCOVERs read on port 67.
+// Snapshot reads the counters, for /metrics.
+func (c *Counters) Snapshot() map[string]uint64 {
+	return map[string]uint64{"offers": c.Offers.Load(), "acks": c.Acks.Load(), "ignored": c.Ignored.Load()}
+}
+
+// Responder builds proxyDHCP replies: Respond answers the DISCOVERs read on
+// port 67, BootServer the requests sent to port 4011. Both run under a
+// dhcpwire.Server.
 type Responder struct {
 	inv      func() *boot.Inventory
-	srv      dhcp.ServerInfo
+	srv      boot.Server
 	log      logrus.FieldLogger
 	Counters Counters
 }
 
-var _ dhcp.Responder = (*Responder)(nil)
+var _ dhcpwire.Responder = (*Responder)(nil)
 
 // New returns a responder that advertises srv and asks inv what each
-// client boots.
-func New(inv func() *boot.Inventory, srv dhcp.ServerInfo, log logrus.FieldLogger) *Responder {
-	return &Responder{inv: inv, srv: srv, log: log}
+// client boots. A nil log logs nothing.
+func New(inv func() *boot.Inventory, srv boot.Server, log logrus.FieldLogger) *Responder {
+	return &Responder{inv: inv, srv: srv, log: logx.OrDiscard(log)}
 }
 
-// Handle answers a DISCOVER seen on port 67 with a proxy OFFER; every other
-// message there belongs to the real DHCP server and gets nothing.
-func (r *Responder) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+// Respond implements dhcpwire.Responder for port 67: a DISCOVER gets a
+// proxy OFFER; every other message there belongs to the real DHCP server
+// and gets nothing.
+func (r *Responder) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
+	sendIf(send, r.offer(req))
+}
+
+func (r *Responder) offer(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 	if req.MessageType() != dhcpv4.MessageTypeDiscover {
 		return nil
 	}
-	if !req.GatewayIPAddr.IsUnspecified() && req.GatewayIPAddr != nil {
+	if _, relayed := dhcpwire.AddrOf(req.GatewayIPAddr); relayed {
 		r.ignore(req, "relayed request; proxyDHCP answers attached segments only")
 		return nil
 	}
 	return counted(r.reply(req, dhcpv4.MessageTypeOffer), &r.Counters.Offers)
 }
 
-// HandleBootServer answers a REQUEST (or INFORM) sent to port 4011 with an
+// BootServer is the responder for port 4011: a REQUEST (or INFORM) gets an
 // ACK carrying the same boot fields as the offer.
-func (r *Responder) HandleBootServer(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+func (r *Responder) BootServer() dhcpwire.Responder {
+	return dhcpwire.ResponderFunc(r.bootServerAck)
+}
+
+func (r *Responder) bootServerAck(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 	switch req.MessageType() {
 	case dhcpv4.MessageTypeRequest, dhcpv4.MessageTypeInform:
 	default:
@@ -68,6 +81,12 @@ func (r *Responder) HandleBootServer(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 		return nil
 	}
 	return counted(r.reply(req, dhcpv4.MessageTypeAck), &r.Counters.Acks)
+}
+
+func sendIf(send func(*dhcpv4.DHCPv4), reply *dhcpv4.DHCPv4) {
+	if reply != nil {
+		send(reply)
+	}
 }
 
 // counted adds one to c when there is a reply, and returns it.
@@ -81,33 +100,19 @@ func counted(reply *dhcpv4.DHCPv4, c *atomic.Uint64) *dhcpv4.DHCPv4 {
 // reply builds an OFFER or ACK with no address: server identifier, next
 // server, boot file and the options PXE firmware merges.
 func (r *Responder) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) *dhcpv4.DHCPv4 {
-	if req.OpCode != dhcpv4.OpcodeBootRequest {
+	c := dhcpwire.Classify(req)
+	d := r.inv().Decide(c.Facts, r.srv)
+	bf, ok := dhcpwire.FieldsFor(d.Next, r.srv)
+	if !ok {
+		r.ignore(req, d.Next.Why)
 		return nil
 	}
-	c := dhcp.Classify(req)
-	if c.Class == dhcp.ClassPlain {
-		r.ignore(req, "not a PXE, HTTP Boot or iPXE client")
-		return nil
-	}
-	d := r.inv().Decide(c.Facts)
-	bf, err := dhcp.BootFor(c, d, r.srv)
-	if err != nil {
-		r.ignore(req, err.Error())
-		return nil
-	}
-	reply, err := dhcpv4.NewReplyFromRequest(req,
-		dhcpv4.WithMessageType(mt),
-		dhcpv4.WithYourIP(net.IPv4zero),
-		dhcpv4.WithServerIP(r.srv.Addr.AsSlice()),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(r.srv.Addr.AsSlice())),
-	)
-	if err != nil {
-		return nil
-	}
+	reply := dhcpwire.NewReply(req, mt, r.srv.Addr)
+	reply.ServerIPAddr = r.srv.Addr.AsSlice()
 	bf.ForProxy(c).Apply(reply)
 	r.log.WithFields(logrus.Fields{
-		"mac": req.ClientHWAddr.String(), "class": c.Class.String(), "bootfile": bf.File,
-		"profile": d.Profile.Name, "via": d.Source,
+		"mac": req.ClientHWAddr.String(), "class": c.Facts.Class.String(), "bootfile": bf.File,
+		"profile": d.Profile.Name, "via": d.Via(),
 	}).Info("proxydhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
 	return reply
 }
@@ -116,33 +121,4 @@ func (r *Responder) ignore(req *dhcpv4.DHCPv4, why string) {
 	r.Counters.Ignored.Add(1)
 	r.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "type": req.MessageType().String()}).
 		Debug("proxydhcp: ignored: " + why)
-}
-
-// ServeBootServer answers requests on conn (UDP port 4011) until ctx ends,
-// replying to each request's source address. Requests there are rare (one
-// per booting client), so one goroutine serves them in order.
-func (r *Responder) ServeBootServer(ctx context.Context, conn net.PacketConn) error {
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := conn.ReadFrom(buf)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		req, err := dhcpv4.FromBytes(buf[:n])
-		if err != nil {
-			r.Counters.Malformed.Add(1)
-			r.log.WithError(err).WithField("from", from).Debug("proxydhcp: malformed request on port 4011 dropped")
-			continue
-		}
-		if reply := r.HandleBootServer(req); reply != nil {
-			if _, err := conn.WriteTo(reply.ToBytes(), from); err != nil {
-				r.log.WithError(err).WithField("to", from).Warn("proxydhcp: sending boot server reply")
-			}
-		}
-	}
 }

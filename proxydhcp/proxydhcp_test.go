@@ -2,7 +2,6 @@ package proxydhcp
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/iana"
-	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/boot"
-	"github.com/rackboot/rackboot/config"
-	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/internal/testinv"
 )
 
 var (
@@ -26,17 +24,27 @@ var (
 	uuidOpt    = append([]byte{0}, []byte("0123456789abcdef")...)
 )
 
-func newResponder(defaultProfile string) *Responder {
-	inv := boot.NewInventory(&config.Config{
-		Profiles:       map[string]config.Profile{"demo": {Kernel: "vmlinuz"}},
-		DefaultProfile: defaultProfile,
-	})
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	return New(func() *boot.Inventory { return inv }, dhcp.ServerInfo{Addr: serverAddr, HTTPPort: 8080}, log)
+func newResponder(t testing.TB, defaultProfile string) *Responder {
+	y := "profiles: {demo: {kernel: vmlinuz}}\n"
+	if defaultProfile != "" {
+		y += "default_profile: " + defaultProfile + "\n"
+	}
+	inv := boot.NewInventory(testinv.Parse(t, y))
+	return New(func() *boot.Inventory { return inv }, boot.Server{Addr: serverAddr, HTTPPort: 8080}, nil)
 }
 
-func req(t *testing.T, mt dhcpv4.MessageType, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+// answer has r answer q as if it came in on port (67 or 4011).
+func answer(r *Responder, port int, q *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	var reply *dhcpv4.DHCPv4
+	h := dhcpwire.Responder(r)
+	if port == BootServerPort {
+		h = r.BootServer()
+	}
+	h.Respond(q, func(x *dhcpv4.DHCPv4) { reply = x })
+	return reply
+}
+
+func req(t testing.TB, mt dhcpv4.MessageType, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
 	t.Helper()
 	all := append([]dhcpv4.Modifier{dhcpv4.WithMessageType(mt), dhcpv4.WithTransactionID(dhcpv4.TransactionID{9, 8, 7, 6})}, mods...)
 	r, err := dhcpv4.NewDiscovery(clientMAC, all...)
@@ -73,13 +81,8 @@ func TestReplyGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newResponder("demo")
-			var reply *dhcpv4.DHCPv4
-			if tt.port == 67 {
-				reply = r.Handle(req(t, tt.mt, tt.mods...))
-			} else {
-				reply = r.HandleBootServer(req(t, tt.mt, tt.mods...))
-			}
+			r := newResponder(t, "demo")
+			reply := answer(r, tt.port, req(t, tt.mt, tt.mods...))
 			if reply == nil {
 				t.Fatal("no reply")
 			}
@@ -111,13 +114,8 @@ func TestIgnored(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newResponder(tt.dflt)
-			var reply *dhcpv4.DHCPv4
-			if tt.port == 67 {
-				reply = r.Handle(req(t, tt.mt, tt.mods...))
-			} else {
-				reply = r.HandleBootServer(req(t, tt.mt, tt.mods...))
-			}
+			r := newResponder(t, tt.dflt)
+			reply := answer(r, tt.port, req(t, tt.mt, tt.mods...))
 			if reply != nil {
 				t.Errorf("answered:\n%s", reply.Summary())
 			}
@@ -128,24 +126,34 @@ func TestIgnored(t *testing.T) {
 	}
 }
 
-// TestBootServerLoopback runs the port 4011 loop on 127.0.0.1: a request
-// gets an ACK at its source address, garbage is counted and dropped.
+// TestBootServerLoopback runs port 4011 through the shared receive loop on
+// 127.0.0.1: a request gets an ACK at its source address, garbage is counted
+// and dropped, and a panic in the responder does not end the loop.
 func TestBootServerLoopback(t *testing.T) {
 	srvConn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newResponder("demo")
+	r := newResponder(t, "demo")
+	crashy := dhcpwire.ResponderFunc(func(q *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+		if q.HostName() == "crash" {
+			panic("responder bug")
+		}
+		return answer(r, BootServerPort, q)
+	})
+	srv := dhcpwire.NewServer(dhcpwire.NewPacketConn(srvConn), crashy, dhcpwire.RouteToSource, nil, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.ServeBootServer(ctx, srvConn) }()
+	go func() { done <- srv.Serve(ctx) }()
 	client, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
 	client.WriteTo([]byte{1, 2, 3}, srvConn.LocalAddr())
-	rq := req(t, dhcpv4.MessageTypeRequest, vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64)...)
+	efi := vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64)
+	client.WriteTo(req(t, dhcpv4.MessageTypeRequest, append(efi, dhcpv4.WithOption(dhcpv4.OptHostName("crash")))...).ToBytes(), srvConn.LocalAddr())
+	rq := req(t, dhcpv4.MessageTypeRequest, efi...)
 	client.WriteTo(rq.ToBytes(), srvConn.LocalAddr())
 	client.SetReadDeadline(time.Now().Add(2 * time.Second))
 	buf := make([]byte, 1500)
@@ -160,32 +168,53 @@ func TestBootServerLoopback(t *testing.T) {
 	if ack.MessageType() != dhcpv4.MessageTypeAck || ack.BootFileName != "ipxe.efi" || ack.TransactionID != rq.TransactionID {
 		t.Errorf("reply = %s %q xid %s; want ACK ipxe.efi xid %s", ack.MessageType(), ack.BootFileName, ack.TransactionID, rq.TransactionID)
 	}
-	if r.Counters.Malformed.Load() != 1 {
-		t.Errorf("malformed = %d, want 1", r.Counters.Malformed.Load())
+	if m, p := srv.Counters.Malformed.Load(), srv.Counters.Panics.Load(); m != 1 || p != 1 {
+		t.Errorf("malformed = %d, panics = %d; want 1 and 1", m, p)
 	}
 	cancel()
 	if err := <-done; err != nil {
-		t.Errorf("ServeBootServer: %v", err)
+		t.Errorf("Serve: %v", err)
 	}
 }
 
-// FuzzHandle feeds arbitrary packets to both entry points.
+// FuzzHandle feeds arbitrary packets to both ports' responders: a reply
+// never carries an address, always names this server, and answers the
+// request's xid and chaddr.
 func FuzzHandle(f *testing.F) {
-	t := &testing.T{}
-	f.Add(req(t, dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC)...).ToBytes())
-	f.Add(req(t, dhcpv4.MessageTypeRequest, vendor("HTTPClient:Arch:00016:UNDI:003000", iana.EFI_X86_64_HTTP)...).ToBytes())
-	r := newResponder("demo")
+	for _, b := range [][]byte{
+		mustBytes(dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC)...),
+		mustBytes(dhcpv4.MessageTypeRequest, vendor("HTTPClient:Arch:00016:UNDI:003000", iana.EFI_X86_64_HTTP)...),
+		mustBytes(dhcpv4.MessageTypeDiscover, append(vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC), dhcpv4.WithOption(dhcpv4.OptUserClass("iPXE")))...),
+	} {
+		f.Add(b)
+	}
+	r := newResponder(f, "demo")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		q, err := dhcpv4.FromBytes(b)
+		q, err := dhcpwire.Parse(b)
 		if err != nil {
 			return
 		}
-		for _, reply := range []*dhcpv4.DHCPv4{r.Handle(q), r.HandleBootServer(q)} {
-			if reply != nil && !reply.YourIPAddr.IsUnspecified() {
-				t.Fatalf("proxy reply with an address: %s", reply.YourIPAddr)
+		for _, port := range []int{67, BootServerPort} {
+			reply := answer(r, port, q)
+			if reply == nil {
+				continue
+			}
+			if !reply.YourIPAddr.IsUnspecified() || !reply.ServerIdentifier().Equal(serverAddr.AsSlice()) ||
+				reply.TransactionID != q.TransactionID || reply.ClientHWAddr.String() != q.ClientHWAddr.String() {
+				t.Fatalf("port %d reply %s to %s", port, reply.Summary(), q.Summary())
 			}
 		}
 	})
+}
+
+// mustBytes is req for fuzz seeds.
+func mustBytes(mt dhcpv4.MessageType, mods ...dhcpv4.Modifier) []byte {
+	all := append([]dhcpv4.Modifier{dhcpv4.WithMessageType(mt)}, mods...)
+	r, err := dhcpv4.NewDiscovery(clientMAC, all...)
+	if err != nil {
+		panic(err)
+	}
+	return r.ToBytes()
 }
 
 func checkGolden(t *testing.T, path, got string) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/internal/testinv"
 )
 
 func mustMAC(s string) net.HardwareAddr {
@@ -25,32 +26,28 @@ func mustMAC(s string) net.HardwareAddr {
 // testInventory: node1 has a MAC, a UUID and a fixed address; node2 only a
 // MAC and a profile; node3 has no profile but a label a group selects;
 // unknown clients get "fallback"; "uuid-group" selects one UUID.
-func testInventory(withDefault bool) *boot.Inventory {
-	ps := map[string]config.Profile{
-		"demo":       {Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0 panic=-1", Loader: config.LoaderPXELINUX},
-		"two":        {Kernel: "debian/linux", Initrd: []string{"debian/initrd.gz", "firmware.cpio"}, Cmdline: "auto=true"},
-		"rack":       {Kernel: "rack/vmlinuz"},
-		"fallback":   {Kernel: "fallback/vmlinuz", Cmdline: "quiet"},
-		"uuid-group": {Kernel: "u/vmlinuz"},
-		"disk":       {Local: true},
-	}
-	cfg := &config.Config{
-		Profiles: ps,
-		Machines: []config.Machine{
-			{MAC: "52:54:00:12:34:56", HWAddr: mustMAC("52:54:00:12:34:56"), UUID: "B8945908-D6A6-41A9-611D-74A6AB80B83D", Hostname: "node1", IPv4: "192.0.2.91", Addr: netip.MustParseAddr("192.0.2.91"), Profile: "demo"},
-			{MAC: "52:54:00:00:00:02", HWAddr: mustMAC("52:54:00:00:00:02"), Profile: "two"},
-			{MAC: "52:54:00:00:00:03", HWAddr: mustMAC("52:54:00:00:00:03"), Labels: map[string]string{"rack": "a"}, IPv4: "192.0.2.93", Addr: netip.MustParseAddr("192.0.2.93")},
-			{MAC: "52:54:00:00:00:04", HWAddr: mustMAC("52:54:00:00:00:04"), Profile: "disk"},
-		},
-		Groups: []config.Group{
-			{Name: "rack-a", Selector: map[string]string{"rack": "a"}, Profile: "rack"},
-			{Name: "one-uuid", Selector: map[string]string{"uuid": "00000000-0000-0000-0000-0000000000aa"}, Profile: "uuid-group"},
-		},
-	}
+func testInventory(t testing.TB, withDefault bool) *boot.Inventory {
+	y := `
+profiles:
+  demo: {kernel: vmlinuz, initrd: [initrd.gz], cmdline: console=ttyS0 panic=-1, loader: pxelinux}
+  two: {kernel: debian/linux, initrd: [debian/initrd.gz, firmware.cpio], cmdline: auto=true}
+  rack: {kernel: rack/vmlinuz}
+  fallback: {kernel: fallback/vmlinuz, cmdline: quiet}
+  uuid-group: {kernel: u/vmlinuz}
+  disk: {local: true}
+machines:
+  - {mac: "52:54:00:12:34:56", uuid: B8945908-D6A6-41A9-611D-74A6AB80B83D, hostname: node1, ipv4: 192.0.2.91, profile: demo}
+  - {mac: "52:54:00:00:00:02", profile: two}
+  - {mac: "52:54:00:00:00:03", labels: {rack: a}, ipv4: 192.0.2.93}
+  - {mac: "52:54:00:00:00:04", profile: disk}
+groups:
+  - {name: rack-a, selector: {rack: a}, profile: rack}
+  - {name: one-uuid, selector: {uuid: 00000000-0000-0000-0000-0000000000aa}, profile: uuid-group}
+`
 	if withDefault {
-		cfg.DefaultProfile = "fallback"
+		y += "default_profile: fallback\n"
 	}
-	return boot.NewInventory(cfg)
+	return boot.NewInventory(testinv.Parse(t, y))
 }
 
 func TestParseName(t *testing.T) {
@@ -143,7 +140,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv := testInventory(!tt.noDefault)
+			inv := testInventory(t, !tt.noDefault)
 			r := NewResolver(func() *boot.Inventory { return inv })
 			res, err := r.Resolve(tt.file, tt.client)
 			if tt.wantProfile == "" {
@@ -179,7 +176,7 @@ func TestResolve(t *testing.T) {
 // node1 (fixed address) and node2 (pool address): every name that resolves
 // gives that machine's profile, and the first one found is the machine's.
 func TestEveryNameResolvesToTheMachine(t *testing.T) {
-	inv := testInventory(true)
+	inv := testInventory(t, true)
 	r := NewResolver(func() *boot.Inventory { return inv })
 	node1 := netip.MustParseAddr("192.0.2.91")
 	for _, name := range Names("b8945908-d6a6-41a9-611d-74a6ab80b83d", mustMAC("52:54:00:12:34:56"), node1) {
@@ -206,7 +203,7 @@ func TestEveryNameResolvesToTheMachine(t *testing.T) {
 }
 
 func TestWithCmdline(t *testing.T) {
-	inv := testInventory(true)
+	inv := testInventory(t, true)
 	r := NewResolver(func() *boot.Inventory { return inv }).WithCmdline(func(d boot.Decision) (string, error) {
 		return d.Profile.Cmdline + " hostname=" + d.Machine.Hostname, nil
 	})
@@ -222,22 +219,6 @@ func TestWithCmdline(t *testing.T) {
 	}
 }
 
-func TestProgramFor(t *testing.T) {
-	tests := []struct {
-		p    config.Profile
-		want string
-	}{
-		{config.Profile{Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}}, "pxelinux.0"},
-		{config.Profile{Kernel: "http://10.0.0.1/vmlinuz"}, "lpxelinux.0"},
-		{config.Profile{Kernel: "vmlinuz", Initrd: []string{"a", "http://10.0.0.1/b"}}, "lpxelinux.0"},
-	}
-	for _, tt := range tests {
-		if got := ProgramFor(&tt.p); got != tt.want {
-			t.Errorf("ProgramFor(%+v) = %s, want %s", tt.p, got, tt.want)
-		}
-	}
-}
-
 // TestRenderGolden compares generated files with testdata/*.cfg
 // (UPDATE_GOLDEN=1 rewrites them).
 func TestRenderGolden(t *testing.T) {
@@ -246,10 +227,10 @@ func TestRenderGolden(t *testing.T) {
 		golden string
 		d      boot.Decision
 	}{
-		{"one_initrd", boot.Decision{Profile: &config.Profile{Name: "demo", Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0 panic=-1"}, Machine: node1, Source: "machine"}},
-		{"two_initrds", boot.Decision{Profile: &config.Profile{Name: "debian-12", Kernel: "debian/linux", Initrd: []string{"debian/initrd.gz", "firmware.cpio"}, Cmdline: "auto=true priority=critical"}, Source: "group rack-a", Machine: &config.Machine{MAC: "52:54:00:00:00:03"}}},
-		{"no_initrd_no_cmdline", boot.Decision{Profile: &config.Profile{Name: "bare", Kernel: "memtest"}, Source: "default_profile"}},
-		{"http_urls", boot.Decision{Profile: &config.Profile{Name: "remote", Kernel: "http://192.0.2.1:8080/assets/vmlinuz", Initrd: []string{"http://192.0.2.1:8080/assets/initrd.gz"}, Cmdline: "ip=dhcp"}, Source: "default_profile"}},
+		{"one_initrd", boot.Decision{Profile: &config.Profile{Name: "demo", Kernel: "vmlinuz", Initrd: []string{"initrd.gz"}, Cmdline: "console=ttyS0 panic=-1"}, Machine: node1, Source: boot.SourceMachine}},
+		{"two_initrds", boot.Decision{Profile: &config.Profile{Name: "debian-12", Kernel: "debian/linux", Initrd: []string{"debian/initrd.gz", "firmware.cpio"}, Cmdline: "auto=true priority=critical"}, Source: boot.SourceGroup, Group: "rack-a", Machine: &config.Machine{MAC: "52:54:00:00:00:03"}}},
+		{"no_initrd_no_cmdline", boot.Decision{Profile: &config.Profile{Name: "bare", Kernel: "memtest"}, Source: boot.SourceDefault}},
+		{"http_urls", boot.Decision{Profile: &config.Profile{Name: "remote", Kernel: "http://192.0.2.1:8080/assets/vmlinuz", Initrd: []string{"http://192.0.2.1:8080/assets/initrd.gz"}, Cmdline: "ip=dhcp"}, Source: boot.SourceDefault}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
@@ -277,7 +258,7 @@ func TestRenderRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if b, err := Render(boot.Decision{Profile: &tt.p, Source: "machine"}); err == nil {
+			if b, err := Render(boot.Decision{Profile: &tt.p, Source: boot.SourceMachine}); err == nil {
 				t.Errorf("Render accepted it:\n%s", b)
 			}
 		})

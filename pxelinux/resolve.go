@@ -91,7 +91,7 @@ func (r *Resolver) render(d boot.Decision) ([]byte, error) {
 func decide(inv *boot.Inventory, n Name, client netip.Addr) (boot.Decision, error) {
 	switch n.Kind {
 	case KindUUID:
-		if m := machineByUUID(inv.Config(), n.UUID); m != nil {
+		if m := inv.MachineByUUID(n.UUID); m != nil {
 			return decideMachine(inv, m)
 		}
 		return decideGroup(inv, boot.Facts{UUID: n.UUID}, "uuid "+n.UUID)
@@ -103,14 +103,10 @@ func decide(inv *boot.Inventory, n Name, client netip.Addr) (boot.Decision, erro
 	case KindHexIP:
 		return decideHexIP(inv, n.Hex, client)
 	case KindDefault:
-		if m := machineByAddr(inv.Config(), client); m != nil {
+		if m := machineByAddr(inv, client); m != nil {
 			return decideMachine(inv, m)
 		}
-		d := inv.Decide(biosFacts(boot.Facts{}))
-		if d.Profile == nil {
-			return d, fmt.Errorf("no profile for an unknown client: %s: %w", d.Reason, ErrNotFound)
-		}
-		return d, nil
+		return decided(inv.Decide(pxelinuxFacts(boot.Facts{}), boot.Server{}), "an unknown client")
 	}
 	return boot.Decision{}, fmt.Errorf("unknown name kind %v: %w", n.Kind, ErrNotFound)
 }
@@ -124,7 +120,7 @@ func decideHexIP(inv *boot.Inventory, hex string, client netip.Addr) (boot.Decis
 	} else if !client.Is4() || !strings.HasPrefix(HexIP(client), hex) {
 		return boot.Decision{}, fmt.Errorf("prefix %s is not the client's address: %w", hex, ErrNotFound)
 	}
-	if m := machineByAddr(inv.Config(), addr); m != nil {
+	if m := machineByAddr(inv, addr); m != nil {
 		return decideMachine(inv, m)
 	}
 	return boot.Decision{}, fmt.Errorf("no machine has the fixed ipv4 %s: %w", addr, ErrNotFound)
@@ -132,9 +128,13 @@ func decideHexIP(inv *boot.Inventory, hex string, client netip.Addr) (boot.Decis
 
 // decideMachine is the decision for a known machine, as a BIOS client.
 func decideMachine(inv *boot.Inventory, m *config.Machine) (boot.Decision, error) {
-	d := inv.Decide(biosFacts(boot.Facts{MAC: m.HWAddr, UUID: m.UUID, Hostname: m.Hostname}))
-	if d.Profile == nil {
-		return d, fmt.Errorf("machine %s: %s: %w", m.MAC, d.Reason, ErrNotFound)
+	return decided(inv.Decide(pxelinuxFacts(boot.Facts{MAC: m.HWAddr, UUID: m.UUID, Hostname: m.Hostname}), boot.Server{}), "machine "+m.MAC)
+}
+
+// decided accepts a decision whose next step is a PXELINUX config.
+func decided(d boot.Decision, who string) (boot.Decision, error) {
+	if d.Next.Step != boot.StepPXELINUXConfig {
+		return d, fmt.Errorf("%s: %s: %w", who, d.Next.Why, ErrNotFound)
 	}
 	return d, nil
 }
@@ -143,38 +143,26 @@ func decideMachine(inv *boot.Inventory, m *config.Machine) (boot.Decision, error
 // says; only a group counts, so that default_profile is left to "default"
 // and PXELINUX goes on to its more specific names first.
 func decideGroup(inv *boot.Inventory, f boot.Facts, what string) (boot.Decision, error) {
-	d := inv.Decide(biosFacts(f))
-	if d.Profile == nil || !strings.HasPrefix(d.Source, "group ") {
+	d := inv.Decide(pxelinuxFacts(f), boot.Server{})
+	if d.Source != boot.SourceGroup {
 		return boot.Decision{}, fmt.Errorf("no machine or group for %s: %w", what, ErrNotFound)
 	}
-	return d, nil
+	return decided(d, what)
 }
 
-// biosFacts adds arch 0 (BIOS): pxelinux.0 runs on nothing else.
-func biosFacts(f boot.Facts) boot.Facts {
-	f.Arch, f.HasArch = boot.ArchBIOS, true
+// pxelinuxFacts marks a request as PXELINUX's, with arch 0 (BIOS):
+// pxelinux.0 runs on nothing else.
+func pxelinuxFacts(f boot.Facts) boot.Facts {
+	f.Class, f.Arch, f.HasArch = boot.ClassPXELINUX, boot.ArchBIOS, true
 	return f
 }
 
-func machineByUUID(cfg *config.Config, uuid string) *config.Machine {
-	for i := range cfg.Machines {
-		if strings.EqualFold(cfg.Machines[i].UUID, uuid) {
-			return &cfg.Machines[i]
-		}
-	}
-	return nil
-}
-
-func machineByAddr(cfg *config.Config, a netip.Addr) *config.Machine {
+// machineByAddr is the machine whose fixed ipv4 is a, or nil.
+func machineByAddr(inv *boot.Inventory, a netip.Addr) *config.Machine {
 	if !a.IsValid() {
 		return nil
 	}
-	for i := range cfg.Machines {
-		if cfg.Machines[i].Addr == a {
-			return &cfg.Machines[i]
-		}
-	}
-	return nil
+	return inv.MachineByAddr(a)
 }
 
 // addrOfHex turns 8 hex digits into an address (the caller checked them).

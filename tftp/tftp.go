@@ -22,9 +22,11 @@ import (
 
 	"github.com/pin/tftp/v3/netascii"
 	"github.com/sirupsen/logrus"
+
 	"golang.org/x/net/ipv4"
 
 	"github.com/rackboot/rackboot/assets"
+	"github.com/rackboot/rackboot/internal/logx"
 )
 
 // Opener opens a file by the name a client asked for.
@@ -118,11 +120,7 @@ func New(opt Options) *Server {
 	case opt.BlockingTransfers < 0:
 		opt.BlockingTransfers = 0
 	}
-	if opt.Log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		opt.Log = l
-	}
+	opt.Log = logx.OrDiscard(opt.Log)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{opt: opt, log: opt.Log, mtu: newMTUCache(), ctx: ctx, cancel: cancel}
 }

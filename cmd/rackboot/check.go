@@ -4,18 +4,22 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/rackboot/rackboot/config"
 )
 
 // newCheckCommand validates an inventory file without serving anything.
-func newCheckCommand() *cobra.Command {
-	var file string
+func newCheckCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check --config FILE",
 		Short: "Validate an inventory file; print every error with its line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			file := v.GetString("config")
+			if file == "" {
+				return fmt.Errorf("check needs --config FILE (or RACKBOOT_CONFIG)")
+			}
 			cfg, err := config.Load(file)
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), err)
@@ -26,7 +30,6 @@ func newCheckCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&file, "config", "", "inventory file to check (required)")
-	cmd.MarkFlagRequired("config")
+	cmd.Flags().String("config", "", "inventory file to check (required)")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/leases"
@@ -15,26 +16,24 @@ import (
 
 // newLeasesCommand lists the DHCP leases in a data directory. It reads the
 // lease log without locking it, so it works whether or not a server runs.
-func newLeasesCommand() *cobra.Command {
-	var dir string
-	var asJSON bool
+func newLeasesCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "leases [--data-dir DIR] [--json]",
 		Short: "List the DHCP leases (MAC, IP, state, expiry, hostname), one per line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ls, err := leases.Read(dir)
+			ls, err := leases.Read(v.GetString("data-dir"))
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			if v.GetBool("json") {
 				return writeLeasesJSON(cmd.OutOrStdout(), ls)
 			}
 			return writeLeasesTable(cmd.OutOrStdout(), ls)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "data-dir", config.DefaultDataDir, "the server's data_dir")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per lease, one per line")
+	cmd.Flags().String("data-dir", config.DefaultDataDir, "the server's data_dir")
+	cmd.Flags().Bool("json", false, "one JSON object per lease, one per line")
 	return cmd
 }
 

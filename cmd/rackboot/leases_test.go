@@ -24,10 +24,10 @@ func TestLeasesCommand(t *testing.T) {
 	st.Release(leases.Lease{IP: netip.MustParseAddr("192.0.2.101"), MAC: net.HardwareAddr{0x52, 0x54, 0, 1, 2, 4}, Expiry: exp})
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := newLeasesCommand()
+		cmd := newRootCommand()
 		var out bytes.Buffer
 		cmd.SetOut(&out)
-		cmd.SetArgs(append([]string{"--data-dir", dir}, args...))
+		cmd.SetArgs(append([]string{"leases", "--data-dir", dir}, args...))
 		if err := cmd.Execute(); err != nil {
 			t.Fatal(err)
 		}
@@ -46,5 +46,29 @@ func TestLeasesCommand(t *testing.T) {
 	wantJSON := `{"mac":"52:54:00:01:02:03","ip":"192.0.2.100","state":"bound","expiry":"2026-05-01T12:00:00Z","hostname":"web1"}`
 	if got := strings.Split(run("--json"), "\n")[0]; got != wantJSON {
 		t.Errorf("json (-want +got):\n-%s\n+%s", wantJSON, got)
+	}
+}
+
+// TestLeasesReadsEnvironment: RACKBOOT_DATA_DIR names the data directory
+// of `rackboot leases` as --data-dir does, like every other flag's
+// variable.
+func TestLeasesReadsEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	st, err := leases.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Allocate(leases.Lease{IP: netip.MustParseAddr("192.0.2.100"), MAC: net.HardwareAddr{0x52, 0x54, 0, 1, 2, 3}, Expiry: time.Now().Add(time.Hour)})
+	st.Close()
+	t.Setenv("RACKBOOT_DATA_DIR", dir)
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"leases"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "192.0.2.100") {
+		t.Errorf("RACKBOOT_DATA_DIR ignored; got:\n%s", out.String())
 	}
 }

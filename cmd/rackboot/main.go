@@ -5,11 +5,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -22,21 +20,21 @@ func main() {
 	}
 }
 
-// newRootCommand builds the command tree. Flags may also be given as
-// environment variables: --log-level as RACKBOOT_LOG_LEVEL.
+// newRootCommand builds the command tree. Every flag of every subcommand
+// may also be given as an environment variable: --log-level as
+// RACKBOOT_LOG_LEVEL, --data-dir as RACKBOOT_DATA_DIR.
 func newRootCommand() *cobra.Command {
-	v := viper.New()
-	v.SetEnvPrefix("RACKBOOT")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	v.AutomaticEnv()
+	v := newSettings()
 	root := &cobra.Command{
 		Use:           "rackboot",
 		Short:         "Network boot appliance: DHCP, TFTP and HTTP from one inventory",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return bindFlags(cmd, v)
+		},
 	}
-	root.AddCommand(newServeCommand(v), newCheckCommand(), newVersionCommand())
-	root.AddCommand(newLeasesCommand())
+	root.AddCommand(newServeCommand(v), newCheckCommand(v), newVersionCommand(), newLeasesCommand(v))
 	return root
 }
 

@@ -17,9 +17,9 @@ import (
 // reloader re-reads the inventory file and swaps the result in atomically:
 // requests in flight keep the inventory they started with.
 type reloader struct {
-	inv   *atomic.Pointer[boot.Inventory]
-	proxy bool // --proxy was given: dhcp.mode stays proxy
-	log   logrus.FieldLogger
+	inv *atomic.Pointer[boot.Inventory]
+	ov  overrides // the serve flags, applied to every file read
+	log logrus.FieldLogger
 }
 
 // reload reads the file the running inventory came from. A valid file
@@ -38,9 +38,7 @@ func (r reloader) reload() bool {
 		r.log.WithField("config", cur.File).Errorf("reload refused, keeping the running inventory:\n%v", err)
 		return false
 	}
-	if r.proxy {
-		next.DHCP.Mode = config.ModeProxy
-	}
+	r.ov.apply(next)
 	if !reflect.DeepEqual(cur.Server, next.Server) || !reflect.DeepEqual(cur.DHCP, next.DHCP) {
 		r.log.WithField("config", cur.File).Warn("reload: server or dhcp settings changed; they take effect when rackboot restarts")
 	}

@@ -1,10 +1,12 @@
-package dhcp
+package dhcpsock
 
 import (
 	"encoding/hex"
 	"net/netip"
 	"path/filepath"
 	"testing"
+
+	"github.com/rackboot/rackboot/internal/golden"
 )
 
 // TestFrameGolden checks the IPv4 and UDP headers byte for byte, and that
@@ -15,7 +17,7 @@ func TestFrameGolden(t *testing.T) {
 		SrcPort: 67, DstPort: 68, Payload: []byte("rackboot"),
 	}
 	b := d.marshal()
-	checkGolden(t, filepath.Join("testdata", "frame.golden"), hex.Dump(b))
+	golden.Check(t, filepath.Join("testdata", "frame.golden"), []byte(hex.Dump(b)))
 	if checksum(b[:ipv4HeaderLen], 0) != 0 {
 		t.Error("IPv4 header checksum does not verify")
 	}

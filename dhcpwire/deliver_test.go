@@ -1,4 +1,4 @@
-package dhcp
+package dhcpwire
 
 import (
 	"net"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
+
+var otherMAC = net.HardwareAddr{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}
 
 // TestRoute covers every rule of RFC 2131 section 4.1 and their order.
 func TestRoute(t *testing.T) {

@@ -1,4 +1,6 @@
-package dhcp
+//go:build linux
+
+package dhcpsock
 
 import (
 	"net"

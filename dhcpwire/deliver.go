@@ -1,4 +1,4 @@
-package dhcp
+package dhcpwire
 
 import (
 	"net"
@@ -21,6 +21,10 @@ const (
 	// toClientMAC: unicast to yiaddr at chaddr, port 68, through the raw
 	// socket since the client has no address and answers no ARP yet.
 	toClientMAC
+	// toSource: back to the request's source address and port, for the
+	// PXE boot server port 4011 (PXE 2.1 specification section 2.2.5),
+	// whose clients have an address.
+	toSource
 )
 
 // Delivery says where one reply goes.
@@ -45,20 +49,25 @@ func (d Delivery) L2() bool { return d.kind == toBroadcast || d.kind == toClient
 //   - broadcast bit set: broadcast;
 //   - otherwise: unicast to yiaddr at chaddr.
 func Route(req, reply *dhcpv4.DHCPv4) Delivery {
-	if gi, ok := addrOf(req.GatewayIPAddr); ok {
+	if gi, ok := AddrOf(req.GatewayIPAddr); ok {
 		return Delivery{kind: toRelay, IP: gi, Port: dhcpv4.ServerPort}
 	}
 	if reply.MessageType() == dhcpv4.MessageTypeNak {
 		return broadcast()
 	}
-	if ci, ok := addrOf(req.ClientIPAddr); ok {
+	if ci, ok := AddrOf(req.ClientIPAddr); ok {
 		return Delivery{kind: toClientIP, IP: ci, Port: dhcpv4.ClientPort}
 	}
-	yi, ok := addrOf(reply.YourIPAddr)
+	yi, ok := AddrOf(reply.YourIPAddr)
 	if req.IsBroadcast() || !ok || len(req.ClientHWAddr) != 6 {
 		return broadcast()
 	}
 	return Delivery{kind: toClientMAC, IP: yi, Port: dhcpv4.ClientPort, MAC: req.ClientHWAddr}
+}
+
+// ToSource is the delivery of a reply to a request that came from src.
+func ToSource(src netip.AddrPort) Delivery {
+	return Delivery{kind: toSource, IP: src.Addr(), Port: int(src.Port())}
 }
 
 func broadcast() Delivery {

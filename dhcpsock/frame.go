@@ -1,4 +1,4 @@
-package dhcp
+package dhcpsock
 
 import (
 	"encoding/binary"

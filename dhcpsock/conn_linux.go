@@ -1,4 +1,10 @@
-package dhcp
+//go:build linux
+
+// Package dhcpsock is rackboot's Linux DHCP socket code: requests read
+// through an AF_PACKET socket with a BPF filter, replies sent as frames or
+// through UDP, and ARP/ICMP conflict probes. Elsewhere it only reports that
+// it needs Linux.
+package dhcpsock
 
 import (
 	"context"
@@ -11,19 +17,9 @@ import (
 	"github.com/mdlayher/packet"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
-)
 
-// Conn is the DHCP server's socket: it yields requests sent to UDP port 67
-// and sends replies the way a Delivery says. RawConn is the real one; tests
-// use a fake.
-type Conn interface {
-	// ReadRequest blocks for the next datagram to UDP port 67 and returns
-	// its payload, which stays valid until the next call.
-	ReadRequest() ([]byte, error)
-	// Send delivers one reply payload.
-	Send(payload []byte, to Delivery) error
-	Close() error
-}
+	"github.com/rackboot/rackboot/dhcpwire"
+)
 
 // RawConn reads UDP port 67 through an AF_PACKET socket on one interface,
 // so it sees broadcasts whoever holds the port, and sends replies as IPv4
@@ -36,7 +32,7 @@ type RawConn struct {
 	buf []byte
 }
 
-var _ Conn = (*RawConn)(nil)
+var _ dhcpwire.Conn = (*RawConn)(nil)
 
 // ListenRaw opens the raw socket on ifi with a BPF filter that passes only
 // unfragmented IPv4 UDP datagrams to port 67 carrying a BOOTREQUEST; every
@@ -136,23 +132,23 @@ func dropAll(fd int) error {
 		&unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]})
 }
 
-// ReadRequest implements Conn.
-func (c *RawConn) ReadRequest() ([]byte, error) {
+// ReadRequest implements dhcpwire.Conn.
+func (c *RawConn) ReadRequest() ([]byte, netip.AddrPort, error) {
 	for {
 		n, _, err := c.pc.ReadFrom(c.buf)
 		if err != nil {
-			return nil, err
+			return nil, netip.AddrPort{}, err
 		}
 		d, err := parseUDP4(c.buf[:n])
 		if err != nil || d.DstPort != 67 {
 			continue
 		}
-		return d.Payload, nil
+		return d.Payload, netip.AddrPortFrom(d.Src, d.SrcPort), nil
 	}
 }
 
-// Send implements Conn.
-func (c *RawConn) Send(payload []byte, to Delivery) error {
+// Send implements dhcpwire.Conn.
+func (c *RawConn) Send(payload []byte, to dhcpwire.Delivery) error {
 	if to.L2() {
 		frame := udp4{Src: c.src, Dst: to.IP, SrcPort: 67, DstPort: uint16(to.Port), Payload: payload}.marshal()
 		_, err := c.pc.WriteTo(frame, &packet.Addr{HardwareAddr: to.MAC})
@@ -165,7 +161,7 @@ func (c *RawConn) Send(payload []byte, to Delivery) error {
 	return err
 }
 
-// Close implements Conn.
+// Close implements dhcpwire.Conn.
 func (c *RawConn) Close() error {
 	var err error
 	if c.udp != nil {

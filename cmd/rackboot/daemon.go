@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/rackboot/rackboot/assets"
+	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/metrics"
+)
+
+// component is one server of the daemon. Start returns once it listens;
+// it calls fail if it stops on its own. Stop ends it and waits.
+type component interface {
+	Name() string
+	Start(ctx context.Context, fail context.CancelCauseFunc) error
+	Stop()
+}
+
+// daemon is rackboot serve: the inventory in force and the components
+// built for the configuration, in start order.
+type daemon struct {
+	cfg        *config.Config
+	ov         overrides
+	rt         runtime
+	inv        *atomic.Pointer[boot.Inventory]
+	assets     *assets.Store
+	server     boot.Server
+	metrics    *metrics.Registry
+	log        *logrus.Logger
+	components []component
+}
+
+// runtime is what the daemon works out from the host before it listens.
+type runtime struct {
+	ifi     *net.Interface
+	addr    netip.Addr
+	subnets []config.Subnet
+}
+
+// newDaemon builds the daemon for cfg (with ov already applied): HTTP,
+// TFTP, then the DHCP component its mode asks for.
+func newDaemon(cfg *config.Config, ov overrides, log *logrus.Logger) (*daemon, error) {
+	rt, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{cfg: cfg, ov: ov, rt: rt, inv: &atomic.Pointer[boot.Inventory]{},
+		assets: assets.New(cfg.Server.Assets, log), metrics: &metrics.Registry{}, log: log}
+	d.inv.Store(boot.NewInventory(cfg))
+	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
+	web := newHTTPComponent(d)
+	d.components = []component{web, newTFTPComponent(d, web)}
+	switch cfg.DHCP.Mode {
+	case config.ModeFull:
+		d.components = append(d.components, newDHCPComponent(d))
+	case config.ModeProxy:
+		d.components = append(d.components, newProxyComponent(d))
+	case config.ModeOff:
+	}
+	return d, nil
+}
+
+// resolve finds the interface, the advertised address and the subnets.
+func resolve(cfg *config.Config) (runtime, error) {
+	ifi, prefix, err := pickInterface(cfg.Server.Interface)
+	if err != nil {
+		return runtime{}, err
+	}
+	rt := runtime{ifi: ifi, addr: prefix.Addr(), subnets: cfg.DHCP.Subnets}
+	if cfg.Server.Addr.IsValid() {
+		rt.addr = cfg.Server.Addr
+	}
+	if cfg.DHCP.Mode == config.ModeFull && len(rt.subnets) == 0 {
+		sn, err := dhcp.AutoSubnet(prefix)
+		if err != nil {
+			return runtime{}, err
+		}
+		rt.subnets = []config.Subnet{sn}
+	}
+	return rt, nil
+}
+
+// reloader is the SIGHUP reloader of this daemon's inventory.
+func (d *daemon) reloader() reloader {
+	return reloader{inv: d.inv, ov: d.ov, log: d.log}
+}
