@@ -90,7 +90,3 @@ func (a Arch) String() string {
 	}
 	return fmt.Sprintf("%d (unassigned)", a)
 }
-
-// IsHTTP reports whether the architecture is one of the "boot from HTTP"
-// types, whose firmware loads a URL.
-func (a Arch) IsHTTP() bool { return archTable[a].http }

@@ -156,9 +156,6 @@ func TestArchTable(t *testing.T) {
 		if info.ipxe != tt.want || info.http != tt.http || info.efi != tt.efi {
 			t.Errorf("arch %d = %q http=%v efi=%v; want %q %v %v", tt.arch, info.ipxe, info.http, info.efi, tt.want, tt.http, tt.efi)
 		}
-		if tt.arch.IsHTTP() != tt.http {
-			t.Errorf("Arch(%d).IsHTTP() = %v, want %v", tt.arch, tt.arch.IsHTTP(), tt.http)
-		}
 		if got := (Facts{Arch: tt.arch, HasArch: true}).EFI(); got != tt.efi {
 			t.Errorf("Facts{Arch: %d}.EFI() = %v, want %v", tt.arch, got, tt.efi)
 		}

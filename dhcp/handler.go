@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -160,22 +159,6 @@ func cmp0(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// Handle returns the reply to req, or nil when none is due (or, with
-// HandlerConfig.Go set, when the reply waits for a probe and will not come
-// back through Handle).
-func (h *Handler) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
-	var reply *dhcpv4.DHCPv4
-	var mu sync.Mutex
-	h.Respond(req, func(r *dhcpv4.DHCPv4) {
-		mu.Lock()
-		reply = r
-		mu.Unlock()
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	return reply
 }
 
 // Respond implements dhcpwire.Responder: it answers req by calling send at

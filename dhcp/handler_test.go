@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,3 +318,20 @@ func TestRelayInfoOnce(t *testing.T) {
 		}
 	}
 }
+
+// Handle is Respond for tests: it returns the reply to req, or nil when none is due (or, with
+// HandlerConfig.Go set, when the reply waits for a probe and will not come
+// back through Handle).
+func (h *Handler) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	var reply *dhcpv4.DHCPv4
+	var mu sync.Mutex
+	h.Respond(req, func(r *dhcpv4.DHCPv4) {
+		mu.Lock()
+		reply = r
+		mu.Unlock()
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	return reply
+}
+

@@ -87,23 +87,3 @@ func HexIP(a netip.Addr) string {
 	b := a.As4()
 	return fmt.Sprintf("%02X%02X%02X%02X", b[0], b[1], b[2], b[3])
 }
-
-// Names lists the names, under Dir, that PXELINUX tries for a client, in its
-// order: UUID (when known), 01-MAC, the hex address and each of its prefixes
-// down to one digit, then default.
-func Names(uuid string, mac net.HardwareAddr, addr netip.Addr) []string {
-	var names []string
-	if uuid != "" {
-		names = append(names, strings.ToLower(uuid))
-	}
-	if len(mac) == 6 {
-		names = append(names, "01-"+strings.ReplaceAll(mac.String(), ":", "-"))
-	}
-	if addr.Is4() {
-		h := HexIP(addr)
-		for i := len(h); i > 0; i-- {
-			names = append(names, h[:i])
-		}
-	}
-	return append(names, "default")
-}

@@ -306,3 +306,23 @@ func FuzzParseName(f *testing.F) {
 		}
 	})
 }
+
+// Names lists the names, under Dir, that PXELINUX tries for a client, in its
+// order: UUID (when known), 01-MAC, the hex address and each of its prefixes
+// down to one digit, then default.
+func Names(uuid string, mac net.HardwareAddr, addr netip.Addr) []string {
+	var names []string
+	if uuid != "" {
+		names = append(names, strings.ToLower(uuid))
+	}
+	if len(mac) == 6 {
+		names = append(names, "01-"+strings.ReplaceAll(mac.String(), ":", "-"))
+	}
+	if addr.Is4() {
+		h := HexIP(addr)
+		for i := len(h); i > 0; i-- {
+			names = append(names, h[:i])
+		}
+	}
+	return append(names, "default")
+}
