@@ -334,4 +334,3 @@ func (h *Handler) Handle(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 	defer mu.Unlock()
 	return reply
 }
-
