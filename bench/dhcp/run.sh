@@ -16,7 +16,7 @@ CLIENTS=${CLIENTS:-60000}
 LADDER=${LADDER:-"250 500 1000 2000 4000 6000 8000 9000 10000 11000 12000 14000"}
 MAX_DROP=${MAX_DROP:-2.5}
 SERVERS=${*:-responder rackboot kea dnsmasq}
-NS_S=rbbench-s NS_C=rbbench-c
+NS_S=rbbench-s-$$ NS_C=rbbench-c-$$
 SRV=10.64.0.1 CLI=10.64.0.2
 POOL_FIRST=10.65.0.1 POOL_LAST=10.66.255.254
 WORK=$(mktemp -d /tmp/rbbench.XXXXXX)
@@ -38,9 +38,9 @@ trap cleanup EXIT INT TERM
 
 ip netns add $NS_S
 ip netns add $NS_C
-ip link add rbb-s type veth peer name rbb-c
-ip link set rbb-s netns $NS_S
-ip link set rbb-c netns $NS_C
+# The pair is made inside the namespaces: no name ever appears among the
+# host's interfaces, and two runs at once do not collide.
+ip -n $NS_S link add rbb-s type veth peer name rbb-c netns $NS_C
 ip -n $NS_S addr add $SRV/12 dev rbb-s
 ip -n $NS_C addr add $CLI/12 dev rbb-c
 for ns in $NS_S $NS_C; do ip -n $ns link set lo up; done
