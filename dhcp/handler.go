@@ -46,6 +46,9 @@ type Metrics struct {
 	RateLimited   atomic.Uint64 // DISCOVERs over max_new_leases_per_second
 	StoreErrors   atomic.Uint64 // bindings the store failed to record (no ACK sent)
 	Ignored       atomic.Uint64 // requests with no subnet, for another server, or unusable
+	ProbedAhead   atomic.Uint64 // probes ahead of demand (ahead.go)
+	OffersReady   atomic.Uint64 // OFFERs of a new address probed ahead: sent at once
+	OffersProbed  atomic.Uint64 // OFFERs of a new address that waited for a probe
 }
 
 // Snapshot returns the totals by name.
@@ -56,7 +59,8 @@ func (m *Metrics) Snapshot() map[string]uint64 {
 		"expired": m.Expired.Load(), "pool_exhausted": m.PoolExhausted.Load(),
 		"conflicts": m.Conflicts.Load(), "probe_busy": m.ProbeBusy.Load(),
 		"rate_limited": m.RateLimited.Load(), "store_errors": m.StoreErrors.Load(),
-		"ignored": m.Ignored.Load(),
+		"ignored": m.Ignored.Load(), "probed_ahead": m.ProbedAhead.Load(),
+		"offers_ready": m.OffersReady.Load(), "offers_probed": m.OffersProbed.Load(),
 	}
 }
 
@@ -86,6 +90,12 @@ type HandlerConfig struct {
 	// MaxNewLeasesPerSecond caps the DISCOVERs of clients that hold no
 	// address, per relay (giaddr) or for the attached segment; 0: no cap.
 	MaxNewLeasesPerSecond int
+	// ProbeAhead caps each pool's set of addresses probed ahead of demand
+	// (ahead.go): 0 means DefaultProbeAhead, negative turns it off (every
+	// new address is probed on the request path). ProbeFresh is how long
+	// a probe's answer stays good; DefaultProbeFresh when zero.
+	ProbeAhead int
+	ProbeFresh time.Duration
 }
 
 // Handler implements the server side of RFC 2131 (section 4.3): it picks
@@ -102,6 +112,10 @@ type Handler struct {
 	goProbe func(func()) bool
 	limiter *rateLimiter
 	Metrics Metrics
+
+	aheadSize  int
+	aheadFresh time.Duration
+	aheadKick  chan struct{}
 }
 
 // NewHandler builds a Handler and loads the store's leases into its pools.
@@ -125,6 +139,11 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 		inv: c.Inventory, srv: c.Server, log: c.Log, now: c.Now,
 		prober: c.Prober, probeTO: c.ProbeTimeout, goProbe: c.Go,
 		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now),
+
+		aheadSize: c.ProbeAhead, aheadFresh: cmp0(c.ProbeFresh, DefaultProbeFresh), aheadKick: make(chan struct{}, 1),
+	}
+	if h.aheadSize == 0 {
+		h.aheadSize = DefaultProbeAhead
 	}
 	reserved := []netip.Addr{c.Server.Addr}
 	for _, m := range c.Inventory().Config().Machines {
@@ -247,15 +266,20 @@ func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHC
 		return
 	}
 	want, _ := dhcpwire.AddrOf(req.RequestedIPAddress())
-	ip, known, err := sn.pool.Offer(hold, want)
+	ip, kind, err := sn.pool.offer(hold, want)
 	if err != nil {
 		h.exhausted(req, sn, c, err)
 		return
 	}
-	if known || h.prober == nil {
+	if kind == offerReady {
+		h.Metrics.OffersReady.Add(1)
+		h.kickAhead()
+	}
+	if kind != offerNew || h.prober == nil {
 		sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
 		return
 	}
+	h.Metrics.OffersProbed.Add(1)
 	job := func() {
 		if ip, ok := h.probeUntilFree(req, sn, hold, ip); ok {
 			sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
@@ -532,8 +556,12 @@ func (h *Handler) clientLog(req *dhcpv4.DHCPv4, c dhcpwire.Client) logrus.FieldL
 // SweepInterval is how often Maintain sweeps expired leases.
 const SweepInterval = 10 * time.Second
 
-// Maintain sweeps expired leases every interval until ctx ends.
+// Maintain sweeps expired leases every interval until ctx ends; with
+// conflict detection on it also keeps addresses probed ahead of demand.
 func (h *Handler) Maintain(ctx context.Context, every time.Duration) {
+	if h.prober != nil && h.aheadSize > 0 {
+		go h.ProbeAhead(ctx)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -251,8 +251,14 @@ func TestAddressLifecycle(t *testing.T) {
 	}
 	offer(macs[1])
 	offer(macs[2])
-	if r := offer(macs[3]); r != nil {
-		t.Errorf("exhausted pool still offered %s", r.YourIPAddr)
+	// A pool full of offers and bindings gives the oldest offer to the
+	// new client (a flood of DISCOVERs cannot lock clients out); the
+	// client that lost it gets a NAK for it.
+	if r := offer(macs[3]); r == nil || r.YourIPAddr.String() != "192.0.2.101" {
+		t.Fatalf("pool full of offers: offer = %v, want 192.0.2.101 (the oldest offer)", r)
+	}
+	if n := ack(macs[1], net.ParseIP("192.0.2.101")); n.MessageType() != dhcpv4.MessageTypeNak {
+		t.Errorf("REQUEST for a reclaimed offer got %s, want NAK", n.MessageType())
 	}
 	now = now.Add(DefaultOfferHold + time.Second)
 	if r := offer(macs[3]); r == nil || r.YourIPAddr.String() != "192.0.2.101" {

@@ -33,6 +33,12 @@ const (
 	free
 	// quarantined: declined or answered a probe; nobody's until expiry.
 	quarantined
+	// probing: being probed ahead of demand (ahead.go); nobody's until
+	// the probe ends or expiry.
+	probing
+	// ready: probed ahead of demand and found free; offered to the next
+	// new client without a probe until expiry, when it is stale.
+	ready
 )
 
 // lease is one address and who holds it.
@@ -86,6 +92,19 @@ type Pool struct {
 	cursor   int // next-fit position, an index into the ranges
 	size     int
 	shared   leases.Shared // nil: only this server writes the store
+	// readyQ holds the ready addresses, oldest probe first; offerQ the
+	// offers, oldest first, so that an exhausted pool reclaims the
+	// oldest. Entries whose lease moved on are skipped (ahead.go).
+	readyQ     leaseQueue
+	offerQ     leaseQueue
+	probingSet map[netip.Addr]*lease
+	// frees counts the events that may free an address; full remembers
+	// the last scan that found none (nextFreeLocked).
+	frees uint64
+	full  struct {
+		frees uint64
+		until time.Time
+	}
 }
 
 func sharedOf(s leases.Store) leases.Shared {
@@ -101,6 +120,8 @@ func NewPool(c PoolConfig) *Pool {
 		reserved: make(map[netip.Addr]bool, len(c.Reserved)),
 		byKey:    map[string]*lease{},
 		byIP:     map[netip.Addr]*lease{},
+
+		probingSet: map[netip.Addr]*lease{},
 	}
 	for _, a := range c.Reserved {
 		p.reserved[a] = true
@@ -117,6 +138,7 @@ func (p *Pool) Load(recs []leases.Lease) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.cfg.Now()
+	p.frees++
 	n := 0
 	for _, r := range recs {
 		if !p.Contains(r.IP) || p.reserved[r.IP] {
@@ -151,24 +173,61 @@ func (p *Pool) Load(recs []leases.Lease) int {
 // known is false when the address was nobody's before, so that it should
 // be probed for conflicts before it is offered.
 func (p *Pool) Offer(c Holder, requested netip.Addr) (ip netip.Addr, known bool, err error) {
+	ip, kind, err := p.offer(c, requested)
+	return ip, kind != offerNew, err
+}
+
+// offerKind says where an offered address came from.
+type offerKind uint8
+
+const (
+	// offerKnown: the client's own or last address, or one whose last
+	// client released it: no probe.
+	offerKnown offerKind = iota
+	// offerReady: from the addresses probed ahead of demand: no probe.
+	offerReady
+	// offerNew: nobody's before and not probed: probe it first.
+	offerNew
+)
+
+// offer is Offer saying where the address came from: the client's own,
+// else the requested one when free, else one probed ahead of demand, else
+// the next free one, else (the pool being full of offers and bindings)
+// the oldest offer to another client, which lapses for it.
+func (p *Pool) offer(c Holder, requested netip.Addr) (netip.Addr, offerKind, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.cfg.Now()
 	if l := p.byKey[c.Key]; l != nil && p.byIP[l.ip] == l {
 		if l.state != bound || !now.Before(l.expiry) {
 			l.state, l.expiry = offered, now.Add(p.cfg.OfferHold)
+			p.offerQ.push(l)
 		}
-		return l.ip, true, nil
+		return l.ip, offerKnown, nil
 	}
+	var ip netip.Addr
+	var err error
 	if requested.IsValid() && p.freeLocked(requested, c.Key, now) {
 		ip = requested
+	} else if r := p.takeReadyLocked(now); r.IsValid() {
+		ip = r
 	} else if ip, err = p.nextFreeLocked(c.Key, now); err != nil {
-		return netip.Addr{}, false, err
+		return netip.Addr{}, offerNew, err
 	}
-	prev := p.byIP[ip]
-	known = prev != nil && prev.state == free
-	p.setLocked(&lease{Holder: c, ip: ip, state: offered, expiry: now.Add(p.cfg.OfferHold)})
-	return ip, known, nil
+	kind := offerNew
+	switch prev := p.byIP[ip]; {
+	case prev != nil && (prev.state == free || prev.state == offered):
+		// Released by its last client, or reclaimed from an offer that
+		// was probed (or known) when it was made, within OfferHold.
+		kind = offerKnown
+	case prev != nil && prev.state == ready && now.Before(prev.expiry):
+		kind = offerReady
+	}
+	l := &lease{Holder: c, ip: ip, state: offered, expiry: now.Add(p.cfg.OfferHold)}
+	p.setLocked(l)
+	p.offerQ.push(l)
+	p.compactLocked()
+	return ip, kind, nil
 }
 
 // Has reports whether c holds an address (bound or offered) in this pool.
@@ -277,6 +336,7 @@ func (p *Pool) Release(key string, ip netip.Addr) error {
 	}
 	wasBound := l.state == bound
 	l.state, l.expiry = free, p.cfg.Now().Truncate(time.Second)
+	p.frees++
 	rec := l.record()
 	p.mu.Unlock()
 	if !wasBound {
@@ -319,6 +379,7 @@ func (p *Pool) Forget(key string) {
 	if l := p.byKey[key]; l != nil && l.state == offered && p.byIP[l.ip] == l {
 		delete(p.byIP, l.ip)
 		delete(p.byKey, key)
+		p.frees++
 	}
 }
 
@@ -328,6 +389,7 @@ func (p *Pool) Forget(key string) {
 func (p *Pool) Sweep() (int, error) {
 	p.mu.Lock()
 	now := p.cfg.Now()
+	p.frees++
 	var expired []leases.Lease
 	for ip, l := range p.byIP {
 		if now.Before(l.expiry) {
@@ -337,7 +399,7 @@ func (p *Pool) Sweep() (int, error) {
 		case bound:
 			l.state = free
 			expired = append(expired, l.record())
-		case offered, quarantined:
+		case offered, quarantined, probing, ready:
 			delete(p.byIP, ip)
 			if p.byKey[l.Key] == l {
 				delete(p.byKey, l.Key)
@@ -378,9 +440,9 @@ func (p *Pool) freeLocked(ip netip.Addr, key string, now time.Time) bool {
 	}
 	l := p.byIP[ip]
 	switch {
-	case l == nil || l.state == free:
+	case l == nil || l.state == free || l.state == ready:
 		return true
-	case l.state == quarantined:
+	case l.state == quarantined || l.state == probing:
 		return !now.Before(l.expiry)
 	}
 	return l.Key == key || !now.Before(l.expiry)
@@ -388,8 +450,26 @@ func (p *Pool) freeLocked(ip netip.Addr, key string, now time.Time) bool {
 
 // nextFreeLocked scans the ranges from where the last scan stopped: first
 // for a preferred address nobody had, then (with a Prefer) for any address
-// nobody had, then for any free one.
+// nobody had, then for any free one; else it reclaims the oldest offer.
+// A scan that found nothing is not repeated until an address may have
+// come free (p.frees moved, or the earliest expiry it saw passed), so
+// that a pool full of offers costs a flood of DISCOVERs no full scans;
+// with a shared store, where other servers free addresses, it always is.
 func (p *Pool) nextFreeLocked(key string, now time.Time) (netip.Addr, error) {
+	if p.shared != nil || p.full.frees != p.frees || !now.Before(p.full.until) {
+		if ip, ok := p.scanLocked(key, now); ok {
+			return ip, nil
+		}
+	}
+	if l := p.oldestOfferLocked(now); l != nil {
+		return l.ip, nil
+	}
+	return netip.Addr{}, ErrPoolExhausted
+}
+
+// scanLocked is nextFreeLocked's search.
+func (p *Pool) scanLocked(key string, now time.Time) (netip.Addr, bool) {
+	until := now.Add(time.Hour)
 	passes := []func(netip.Addr) bool{nil}
 	if p.cfg.Prefer != nil {
 		passes = []func(netip.Addr) bool{p.cfg.Prefer, nil}
@@ -401,8 +481,12 @@ func (p *Pool) nextFreeLocked(key string, now time.Time) (netip.Addr, error) {
 			if prefer != nil && !prefer(ip) {
 				continue
 			}
-			if l := p.byIP[ip]; (l == nil || l.state != free) && p.freeLocked(ip, key, now) {
-				return ip, nil
+			l := p.byIP[ip]
+			if (l == nil || l.state != free) && p.freeLocked(ip, key, now) {
+				return ip, true
+			}
+			if l != nil && l.expiry.Before(until) {
+				until = l.expiry
 			}
 		}
 	}
@@ -411,10 +495,11 @@ func (p *Pool) nextFreeLocked(key string, now time.Time) (netip.Addr, error) {
 		ip := p.addrAt(p.cursor)
 		p.cursor = (p.cursor + 1) % p.size
 		if p.freeLocked(ip, key, now) {
-			return ip, nil
+			return ip, true
 		}
 	}
-	return netip.Addr{}, ErrPoolExhausted
+	p.full.frees, p.full.until = p.frees, until
+	return netip.Addr{}, false
 }
 
 // addrAt is the i-th address of the ranges.
@@ -433,6 +518,7 @@ func (p *Pool) addrAt(i int) netip.Addr {
 func (p *Pool) setLocked(l *lease) {
 	if old := p.byKey[l.Key]; old != nil && p.byIP[old.ip] == old {
 		delete(p.byIP, old.ip)
+		p.frees++
 	}
 	if old := p.byIP[l.ip]; old != nil && p.byKey[old.Key] == old {
 		delete(p.byKey, old.Key)

@@ -308,14 +308,16 @@ func testSubnetPool(a netip.Addr) bool {
 
 func TestOfferHoldsBriefly(t *testing.T) {
 	f := newFixture(t, nil)
-	for i := byte(1); i <= 3; i++ {
+	first := f.discover(mac(1))
+	for i := byte(2); i <= 3; i++ {
 		f.discover(mac(i))
 	}
-	if r := f.do(dhcpv4.MessageTypeDiscover, mac(4)); r != nil {
-		t.Fatalf("pool full of offers offered %s", r.YourIPAddr)
+	if got := f.discover(mac(4)); got != first {
+		t.Fatalf("pool full of offers offered %s, want the oldest offer, %s", got, first)
 	}
 	f.clock.Add(DefaultOfferHold + time.Second)
-	f.discover(mac(4))
+	f.h.Sweep()
+	f.discover(mac(5))
 	if len(f.store.Changes()) != 0 {
 		t.Errorf("offers reached the store: %+v", f.store.Changes())
 	}
