@@ -45,6 +45,11 @@ type Server struct {
 	// holds the client certificate for it.
 	Store    string    `yaml:"store"`
 	StoreTLS *StoreTLS `yaml:"store_tls"`
+	// Service settings (docs/operations.md): how long transfers in flight
+	// may take to finish on SIGTERM, and the admin API's tokens.
+	ShutdownGrace  Duration `yaml:"shutdown_grace"`
+	AdminTokenFile string   `yaml:"admin_token_file"`
+	APIReadToken   bool     `yaml:"api_read_token"`
 
 	// Addr is Address parsed; invalid (zero) when the address is to be
 	// taken from the interface.

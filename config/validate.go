@@ -34,6 +34,7 @@ func validate(cfg *Config, file string, lines map[string]int) Errors {
 	v.profileRef("default_profile", cfg.DefaultProfile, false)
 	v.http()
 	v.cluster()
+	v.service()
 	return v.errs
 }
 

@@ -57,6 +57,8 @@ type Options struct {
 	Signer *Signer
 	// Metrics, when set, answers GET /metrics (the servers' counters).
 	Metrics http.Handler
+	// API, when set, answers every path under /api/ (docs/operations.md).
+	API http.Handler
 	// Log receives one Info line per request; nil discards.
 	Log logrus.FieldLogger
 }
@@ -69,6 +71,7 @@ type Server struct {
 	tftpPort  int
 	signer    *Signer
 	metrics   http.Handler
+	api       http.Handler
 	log       logrus.FieldLogger
 	macs      *macBook
 	srv       *http.Server
@@ -83,6 +86,7 @@ func New(o Options) *Server {
 		tftpPort:  o.TFTPPort,
 		signer:    o.Signer,
 		metrics:   o.Metrics,
+		api:       o.API,
 		log:       o.Log,
 		macs:      newMACBook(macBookSize),
 	}
@@ -112,6 +116,7 @@ func New(o Options) *Server {
 //	GET /v1/boot/MAC      pixiecore API mode
 //	GET /assets/PATH      a file of the assets store (Range, HEAD, ...)
 //	GET /metrics          the servers' counters, when Options.Metrics is set
+//	/api/...              Options.API, when set
 //
 // Every route but /assets/ also answers PATH.sig and PATH.asc when a
 // signing key is loaded. HEAD is accepted wherever GET is; other methods
@@ -187,6 +192,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if p == "/metrics" && s.metrics != nil {
 		s.metrics.ServeHTTP(w, r)
+		return
+	}
+	if strings.HasPrefix(p, "/api/") && s.api != nil {
+		s.api.ServeHTTP(w, r)
 		return
 	}
 	h, sig := s.rendered(p), ""

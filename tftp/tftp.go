@@ -95,6 +95,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	conn   net.PacketConn
+	closed bool // no more transfers start (Drain, Shutdown)
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -130,6 +131,11 @@ func New(opt Options) *Server {
 // came to (RFC 1350 section 4, transfer identifiers).
 func (s *Server) Serve(conn net.PacketConn) error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		conn.Close()
+		return nil
+	}
 	s.conn = conn
 	s.mu.Unlock()
 	pc := ipv4.NewPacketConn(conn)
@@ -160,12 +166,47 @@ func (s *Server) Serve(conn net.PacketConn) error {
 // for them.
 func (s *Server) Shutdown() {
 	s.cancel()
+	s.stopListening()
+	s.wg.Wait()
+}
+
+// Drain stops taking requests and lets the transfers in progress finish
+// until ctx ends; those still running then are ended as by Shutdown.
+// It returns ctx's error when it had to end some.
+func (s *Server) Drain(ctx context.Context) error {
+	s.stopListening()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.Shutdown()
+		return ctx.Err()
+	}
+}
+
+// stopListening closes the server's port; no transfer starts after it.
+func (s *Server) stopListening() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
 	if s.conn != nil {
 		s.conn.Close()
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
+}
+
+// started registers a transfer about to start, unless the server stopped
+// listening.
+func (s *Server) started() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
 }
 
 // handle answers one packet that came to the server's port: a read request
@@ -191,7 +232,10 @@ func (s *Server) handle(listen net.PacketConn, pkt []byte, client *net.UDPAddr, 
 			fmt.Sprintf("server busy: %d transfers in progress, try again later", s.opt.MaxTransfers), errors.New("busy"))
 		return
 	}
-	s.wg.Add(1)
+	if !s.started() {
+		s.Counters.Active.Add(-1)
+		return
+	}
 	go func() {
 		defer s.wg.Done()
 		defer s.Counters.Active.Add(-1)

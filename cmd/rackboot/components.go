@@ -50,7 +50,7 @@ func (c *httpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	}
 	c.srv = httpboot.New(httpboot.Options{
 		Inventory: c.d.inv.Load, Assets: c.d.assets, Log: c.d.log, Signer: signer, TFTPPort: cfg.Server.TFTPPort,
-		Metrics: c.d.metrics, BaseURL: c.d.server.BaseURL(),
+		Metrics: c.d.metrics, BaseURL: c.d.server.BaseURL(), API: c.d.api,
 	})
 	go func() {
 		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
@@ -60,10 +60,12 @@ func (c *httpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	return nil
 }
 
-func (c *httpComponent) Stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c.srv.Shutdown(ctx)
+// Stop closes the listener and lets requests in flight (a kernel or
+// initrd download) finish until ctx ends.
+func (c *httpComponent) Stop(ctx context.Context) {
+	if err := c.srv.Shutdown(ctx); err != nil {
+		c.d.log.WithError(err).Warn("http: downloads still running at the end of the shutdown grace were cut off")
+	}
 }
 
 // tftpComponent serves TFTP on every address at server.tftp_port;
@@ -107,7 +109,12 @@ func (c *tftpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	return nil
 }
 
-func (c *tftpComponent) Stop() { c.srv.Shutdown() }
+// Stop closes port 69 and lets transfers in flight finish until ctx ends.
+func (c *tftpComponent) Stop(ctx context.Context) {
+	if err := c.srv.Drain(ctx); err != nil {
+		c.d.log.WithError(err).Warn("tftp: transfers still running at the end of the shutdown grace were cut off")
+	}
+}
 
 // loops runs receive loops until Stop.
 type loops struct {
@@ -199,7 +206,9 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 	return nil
 }
 
-func (c *dhcpComponent) Stop() {
+// Stop ends the receive loops, then closes the lease store, which
+// writes and syncs every lease committed before it returns.
+func (c *dhcpComponent) Stop(context.Context) {
 	c.stop()
 	c.closeAll()
 	c.d.log.WithFields(logrus.Fields{"server": c.srv.Counters.Snapshot(), "handler": c.h.Metrics.Snapshot()}).Info("dhcp: totals")
@@ -253,4 +262,4 @@ func (c *proxyComponent) Start(ctx context.Context, fail context.CancelCauseFunc
 	return nil
 }
 
-func (c *proxyComponent) Stop() { c.stop() }
+func (c *proxyComponent) Stop(context.Context) { c.stop() }

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -16,11 +19,13 @@ import (
 )
 
 // component is one server of the daemon. Start returns once it listens;
-// it calls fail if it stops on its own. Stop ends it and waits.
+// it calls fail if it stops on its own. Stop stops taking new work, lets
+// the work in flight finish until ctx ends (server.shutdown_grace), then
+// ends the rest and returns.
 type component interface {
 	Name() string
 	Start(ctx context.Context, fail context.CancelCauseFunc) error
-	Stop()
+	Stop(ctx context.Context)
 }
 
 // daemon is rackboot serve: the inventory in force and the components
@@ -35,6 +40,11 @@ type daemon struct {
 	metrics    *metrics.Registry
 	log        *logrus.Logger
 	components []component
+	reload     *reloader
+	// api serves /api/: each feature registers its routes on it
+	// (api.go).
+	api     *http.ServeMux
+	started time.Time
 }
 
 // runtime is what the daemon works out from the host before it listens.
@@ -46,7 +56,7 @@ type runtime struct {
 
 // newDaemon builds the daemon for cfg (with ov already applied): HTTP,
 // TFTP, then the DHCP component its mode asks for.
-func newDaemon(cfg *config.Config, ov overrides, log *logrus.Logger) (*daemon, error) {
+func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger) (*daemon, error) {
 	rt, err := resolve(cfg)
 	if err != nil {
 		return nil, err
@@ -54,6 +64,9 @@ func newDaemon(cfg *config.Config, ov overrides, log *logrus.Logger) (*daemon, e
 	d := &daemon{cfg: cfg, ov: ov, rt: rt, inv: &atomic.Pointer[boot.Inventory]{},
 		assets: assets.New(cfg.Server.Assets, log), metrics: &metrics.Registry{}, log: log}
 	d.inv.Store(boot.NewInventory(cfg))
+	d.reload = newReloader(d.inv, ov, log, data)
+	d.api, d.started = http.NewServeMux(), time.Now()
+	d.routes()
 	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
 	web := newHTTPComponent(d)
 	d.components = []component{web, newTFTPComponent(d, web)}
@@ -87,7 +100,34 @@ func resolve(cfg *config.Config) (runtime, error) {
 	return rt, nil
 }
 
-// reloader is the SIGHUP reloader of this daemon's inventory.
-func (d *daemon) reloader() reloader {
-	return reloader{inv: d.inv, ov: d.ov, log: d.log}
+// stop stops the started components, all at once, so that each stops
+// taking new work at the same moment; transfers in flight share one
+// deadline, server.shutdown_grace from now.
+func (d *daemon) stop(started []component) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(d.cfg.Server.ShutdownGrace))
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range started {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Stop(ctx)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		d.log.WithField("grace", d.cfg.Server.ShutdownGrace).Warn("shutdown grace ran out: transfers still in flight were cut off")
+	}
+	d.log.Info("rackboot stopped")
+}
+
+// watch starts the inventory file's watcher; without it SIGHUP still
+// reloads.
+func (d *daemon) watch(ctx context.Context) {
+	if d.cfg.File == config.EmbeddedName {
+		return
+	}
+	if err := watchFile(ctx, d.cfg.File, d.reload, d.log); err != nil {
+		d.log.WithError(err).Warn("reload: cannot watch the inventory file; SIGHUP still reloads it")
+	}
 }

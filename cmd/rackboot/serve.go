@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -25,13 +26,13 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(v.GetString("config"))
+			cfg, data, err := loadConfig(v.GetString("config"))
 			if err != nil {
 				return err
 			}
 			ov := overridesFrom(v)
 			ov.apply(cfg)
-			d, err := newDaemon(cfg, ov, log)
+			d, err := newDaemon(cfg, data, ov, log)
 			if err != nil {
 				return err
 			}
@@ -48,16 +49,21 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 	return cmd
 }
 
-// loadConfig reads the inventory, or returns the embedded default.
-func loadConfig(file string) (*config.Config, error) {
+// loadConfig reads the inventory, or returns the embedded default (and
+// nil data).
+func loadConfig(file string) (*config.Config, []byte, error) {
 	if file == "" {
-		return config.Default(), nil
+		return config.Default(), nil, nil
 	}
-	cfg, err := config.Load(file)
+	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("refusing to start, the inventory is not valid:\n%w", err)
+		return nil, nil, fmt.Errorf("refusing to start: %w", err)
 	}
-	return cfg, nil
+	cfg, err := config.Parse(file, data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("refusing to start, the inventory is not valid:\n%w", err)
+	}
+	return cfg, data, nil
 }
 
 // run starts every component in order, waits until ctx ends or one fails,
@@ -67,23 +73,20 @@ func (d *daemon) run(ctx context.Context) error {
 	defer cancel(nil)
 	d.logStart()
 	var started []component
-	defer func() {
-		for i := len(started) - 1; i >= 0; i-- {
-			started[i].Stop()
-		}
-	}()
+	defer func() { d.stop(started) }()
 	for _, c := range d.components {
 		if err := c.Start(ctx, cancel); err != nil {
 			return fmt.Errorf("%s: %w", c.Name(), err)
 		}
 		started = append(started, c)
 	}
-	go d.reloader().onHangup(ctx)
+	go d.reload.onHangup(ctx)
+	d.watch(ctx)
 	<-ctx.Done()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	d.log.Info("rackboot stopping")
+	d.log.WithField("grace", d.cfg.Server.ShutdownGrace).Info("rackboot stopping: no new requests, transfers in flight may finish")
 	return nil
 }
 
