@@ -32,6 +32,7 @@ type Cluster struct {
 	Members []*Member
 	t       testing.TB
 	bin     string
+	certs   *Certs
 }
 
 // Binary is where the tests look for etcd: $RACKBOOT_ETCD, else etcd on
@@ -45,19 +46,27 @@ func Binary() (string, error) {
 
 // Start runs an n-member cluster and waits until it answers; the members
 // are killed and their folders removed when the test ends.
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int) *Cluster { t.Helper(); return StartTLS(t, n, nil) }
+
+// StartTLS is Start with client connections over TLS that require a
+// client certificate signed by certs.CA (nil: plain http).
+func StartTLS(t testing.TB, n int, certs *Certs) *Cluster {
 	t.Helper()
 	bin, err := Binary()
 	if err != nil {
 		t.Skip("etcd not installed (apt-get install etcd-server; .ci/run does): ", err)
 	}
-	c := &Cluster{t: t, bin: bin}
+	c := &Cluster{t: t, bin: bin, certs: certs}
+	scheme := "http://"
+	if certs != nil {
+		scheme = "https://"
+	}
 	dir := t.TempDir()
 	var initial []string
 	for i := range n {
 		m := &Member{
 			Name:      fmt.Sprintf("m%d", i),
-			ClientURL: "http://" + freePort(t),
+			ClientURL: scheme + freePort(t),
 			PeerURL:   "http://" + freePort(t),
 		}
 		m.dataDir = filepath.Join(dir, m.Name)
@@ -74,6 +83,10 @@ func Start(t testing.TB, n int) *Cluster {
 			"--initial-cluster-state", "new", "--initial-cluster-token", "rackboot-test",
 			"--heartbeat-interval", "50", "--election-timeout", "500",
 			"--log-outputs", m.logFile, "--logger", "zap",
+		}
+		if certs != nil {
+			m.args = append(m.args, "--cert-file", certs.ServerCert, "--key-file", certs.ServerKey,
+				"--trusted-ca-file", certs.CA, "--client-cert-auth")
 		}
 		c.start(m)
 	}
@@ -104,7 +117,7 @@ func (c *Cluster) Endpoints() []string {
 func (c *Cluster) URL(prefix string) string {
 	var hosts []string
 	for _, m := range c.Members {
-		hosts = append(hosts, strings.TrimPrefix(m.ClientURL, "http://"))
+		hosts = append(hosts, hostOf(m.ClientURL))
 	}
 	return "etcd://" + strings.Join(hosts, ",") + prefix
 }
@@ -117,7 +130,7 @@ func (c *Cluster) WaitHealthy(d time.Duration) {
 		if m.cmd == nil {
 			continue
 		}
-		for !healthy(m.ClientURL) {
+		for !c.healthy(m.ClientURL) {
 			if time.Now().After(deadline) {
 				log, _ := os.ReadFile(m.logFile)
 				c.t.Fatalf("etcd member %s not healthy after %v; its log:\n%s", m.Name, d, tail(log, 3000))
@@ -171,8 +184,19 @@ func (c *Cluster) Stop() {
 	}
 }
 
-func healthy(url string) bool {
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "http://"), 200*time.Millisecond)
+func hostOf(url string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+}
+
+func (c *Cluster) healthy(url string) bool {
+	var conn net.Conn
+	var err error
+	d := &net.Dialer{Timeout: 200 * time.Millisecond}
+	if c.certs != nil {
+		conn, err = c.tlsDial(d, hostOf(url))
+	} else {
+		conn, err = d.Dial("tcp", hostOf(url))
+	}
 	if err != nil {
 		return false
 	}
