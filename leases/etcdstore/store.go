@@ -217,9 +217,7 @@ func Open(c Config) (*Store, error) {
 		c.Now = time.Now
 	}
 	if c.Log == nil {
-		l := logrus.New()
-		l.Out = discard{}
-		c.Log = l
+		c.Log = quiet()
 	}
 	cli, err := Client(c.Target, c.TLS, c.Timeout)
 	if err != nil {
@@ -435,4 +433,26 @@ func (s *Store) sleep(d time.Duration) {
 	case <-t.C:
 	case <-s.ctx.Done():
 	}
+}
+
+// Read returns every lease in the store at t, ordered by address, without
+// opening a Store (no watch, no sweeper, nothing written): for
+// `rackboot leases` and export.
+func Read(t storeurl.Target, tc *tls.Config, timeout time.Duration) ([]leases.Lease, error) {
+	cli, err := Client(t, tc, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	s := &Store{cli: cli, keys: keys{t.Prefix}, timeout: max(timeout, DefaultTimeout), ctx: context.Background(), log: quiet()}
+	if _, err := s.load(); err != nil {
+		return nil, fmt.Errorf("lease store %s: %w", t, err)
+	}
+	return s.List()
+}
+
+func quiet() logrus.FieldLogger {
+	l := logrus.New()
+	l.Out = discard{}
+	return l
 }
