@@ -96,6 +96,9 @@ type HandlerConfig struct {
 	// a probe's answer stays good; DefaultProbeFresh when zero.
 	ProbeAhead int
 	ProbeFresh time.Duration
+	// Prefer, when set, says which addresses the pools hand out first
+	// (PoolConfig.Prefer; a cluster member's own, docs/cluster.md).
+	Prefer func(netip.Addr) bool
 }
 
 // Handler implements the server side of RFC 2131 (section 4.3): it picks
@@ -162,7 +165,7 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 		}
 		p := NewPool(PoolConfig{
 			Ranges: pools, Reserved: append(reserved[:len(reserved):len(reserved)], sc.RouterAddr),
-			OfferHold: c.OfferHold, DeclineHold: c.DeclineHold, Now: c.Now, Store: c.Store,
+			OfferHold: c.OfferHold, DeclineHold: c.DeclineHold, Now: c.Now, Store: c.Store, Prefer: c.Prefer,
 		})
 		n := p.Load(recs)
 		if n > 0 {

@@ -16,6 +16,7 @@ type Source func() map[string]uint64
 type group struct {
 	prefix string
 	read   Source
+	gauge  bool
 }
 
 // Registry is the set of counter groups the server exposes. Groups are
@@ -46,6 +47,18 @@ func (r *Registry) Add(prefix string, read Source) error {
 	return nil
 }
 
+// AddGauges exposes every value of read as the gauge rackboot_<prefix>_<name>
+// (a level such as "degraded" or "buckets", not a running total).
+func (r *Registry) AddGauges(prefix string, read Source) error {
+	if err := r.Add(prefix, read); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.groups[len(r.groups)-1].gauge = true
+	r.mu.Unlock()
+	return nil
+}
+
 // ServeHTTP writes every counter, sorted by name.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -58,9 +71,14 @@ func (r *Registry) Text() string {
 	groups := append([]group(nil), r.groups...)
 	r.mu.Unlock()
 	samples := map[string]uint64{}
+	types := map[string]string{}
 	for _, g := range groups {
 		for name, v := range g.read() {
-			samples["rackboot_"+g.prefix+"_"+name+"_total"] = v
+			n, typ := "rackboot_"+g.prefix+"_"+name+"_total", "counter"
+			if g.gauge {
+				n, typ = "rackboot_"+g.prefix+"_"+name, "gauge"
+			}
+			samples[n], types[n] = v, typ
 		}
 	}
 	names := make([]string, 0, len(samples))
@@ -70,7 +88,7 @@ func (r *Registry) Text() string {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "# TYPE %s counter\n%s %d\n", n, n, samples[n])
+		fmt.Fprintf(&b, "# TYPE %s %s\n%s %d\n", n, types[n], n, samples[n])
 	}
 	return b.String()
 }

@@ -48,3 +48,18 @@ func TestAddRefusesDuplicates(t *testing.T) {
 		t.Errorf("Text() (-want +got):\n%s", d)
 	}
 }
+
+func TestGauges(t *testing.T) {
+	var r Registry
+	if err := r.Add("store", func() map[string]uint64 { return map[string]uint64{"txns": 3} }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddGauges("cluster", func() map[string]uint64 { return map[string]uint64{"buckets": 128} }); err != nil {
+		t.Fatal(err)
+	}
+	want := "# TYPE rackboot_cluster_buckets gauge\nrackboot_cluster_buckets 128\n" +
+		"# TYPE rackboot_store_txns_total counter\nrackboot_store_txns_total 3\n"
+	if got := r.Text(); got != want {
+		t.Errorf("Text (-want +got):\n-%s\n+%s", want, got)
+	}
+}

@@ -11,7 +11,9 @@ import (
 //
 //	GET /api/v1/status   version, uptime, DHCP mode, the inventory file's
 //	                     hash, last good load, last refused reload and the
-//	                     settings that need a restart
+//	                     settings that need a restart; the lease store
+//	                     (degraded while etcd is unreachable) and the
+//	                     cluster member's buckets and live members
 func (d *daemon) routes() {
 	d.api.HandleFunc("GET /api/v1/status", d.serveStatus)
 }
@@ -22,10 +24,16 @@ type status struct {
 	StartedAt time.Time    `json:"started_at"`
 	DHCPMode  string       `json:"dhcp_mode"`
 	Inventory reloadStatus `json:"inventory"`
+	// Store and Cluster: the lease store and, with etcd, this member's
+	// share (cluster.go, docs/cluster.md).
+	Store   storeStatus   `json:"store"`
+	Cluster *memberStatus `json:"cluster,omitempty"`
 }
 
 func (d *daemon) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, status{Version: version, StartedAt: d.started, DHCPMode: d.cfg.DHCP.Mode, Inventory: d.reload.Status()})
+	st := status{Version: version, StartedAt: d.started, DHCPMode: d.cfg.DHCP.Mode, Inventory: d.reload.Status()}
+	st.Store, st.Cluster = d.clusterStatus()
+	writeJSON(w, http.StatusOK, st)
 }
 
 // writeJSON writes v as an indented JSON body with status code.

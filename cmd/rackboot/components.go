@@ -150,7 +150,7 @@ func (l *loops) stop() {
 // (docs/dhcp.md).
 type dhcpComponent struct {
 	d      *daemon
-	store  *leases.Log
+	store  leases.Store
 	prober *dhcpsock.NetProber
 	h      *dhcp.Handler
 	srv    *dhcpwire.Server
@@ -163,7 +163,7 @@ func (c *dhcpComponent) Name() string { return "dhcp" }
 
 func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc) (err error) {
 	cfg, rt := c.d.cfg.DHCP, c.d.rt
-	if c.store, err = leases.Open(c.d.cfg.Server.DataDir); err != nil {
+	if c.store, _, err = c.d.cluster.openStore(); err != nil {
 		return err
 	}
 	defer func() {
@@ -179,6 +179,7 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 		Inventory: c.d.inv.Load, Subnets: rt.subnets, Server: c.d.server, Log: c.d.log, Store: c.store,
 		OfferHold: time.Duration(cfg.OfferHold), DeclineHold: time.Duration(cfg.DeclineHold),
 		ProbeTimeout: time.Duration(cfg.ProbeTimeout), MaxNewLeasesPerSecond: cfg.MaxNewLeasesPerSecond,
+		Prefer: c.d.cluster.prefer(),
 	}
 	if cfg.ConflictDetection == nil || *cfg.ConflictDetection {
 		if c.prober, err = dhcpsock.NewNetProber(rt.ifi); err != nil {
@@ -194,7 +195,7 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 		conn.Close()
 		return err
 	}
-	c.srv = dhcpwire.NewServer(conn, c.h, dhcpwire.RouteRFC2131, c.d.log, max(cfg.Workers, 1))
+	c.srv = dhcpwire.NewServer(conn, c.d.cluster.filter(c.h), dhcpwire.RouteRFC2131, c.d.log, max(cfg.Workers, 1))
 	if err := errors.Join(c.d.metrics.Add("dhcp", c.srv.Counters.Snapshot), c.d.metrics.Add("dhcp", c.h.Metrics.Snapshot)); err != nil {
 		conn.Close()
 		return err
@@ -249,7 +250,7 @@ func (c *proxyComponent) Start(ctx context.Context, fail context.CancelCauseFunc
 	r := proxydhcp.New(c.d.inv.Load, c.d.server, c.d.log)
 	c.d.log.WithFields(logrus.Fields{"interface": rt.ifi.Name, "address": rt.addr}).
 		Info("proxydhcp: answering PXE clients beside the network's DHCP server (port 67 read through a raw socket, boot server on port 4011)")
-	port67 := dhcpwire.NewServer(conn, r, dhcpwire.RouteRFC2131, c.d.log, 2)
+	port67 := dhcpwire.NewServer(conn, c.d.cluster.filter(r), dhcpwire.RouteRFC2131, c.d.log, 2)
 	port4011 := dhcpwire.NewServer(dhcpwire.NewPacketConn(bs), r.BootServer(), dhcpwire.RouteToSource, c.d.log, 2)
 	if err := errors.Join(c.d.metrics.Add("proxydhcp", r.Counters.Snapshot),
 		c.d.metrics.Add("proxydhcp_port67", port67.Counters.Snapshot),

@@ -39,6 +39,7 @@ type daemon struct {
 	server     boot.Server
 	metrics    *metrics.Registry
 	log        *logrus.Logger
+	cluster    *clusterComponent
 	components []component
 	reload     *reloader
 	// api serves /api/: each feature registers its routes on it
@@ -69,7 +70,8 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	d.routes()
 	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
 	web := newHTTPComponent(d)
-	d.components = []component{web, newTFTPComponent(d, web)}
+	d.cluster = newClusterComponent(d)
+	d.components = []component{web, newTFTPComponent(d, web), d.cluster}
 	switch cfg.DHCP.Mode {
 	case config.ModeFull:
 		d.components = append(d.components, newDHCPComponent(d))

@@ -41,10 +41,11 @@ func bindFlags(cmd *cobra.Command, v *viper.Viper) error {
 type overrides struct {
 	iface string // --interface: server.interface
 	proxy bool   // --proxy: dhcp.mode proxy
+	store string // --store: server.store
 }
 
 func overridesFrom(v *viper.Viper) overrides {
-	return overrides{iface: v.GetString("interface"), proxy: v.GetBool("proxy")}
+	return overrides{iface: v.GetString("interface"), proxy: v.GetBool("proxy"), store: v.GetString("store")}
 }
 
 // apply writes the overrides into cfg.
@@ -54,5 +55,8 @@ func (o overrides) apply(cfg *config.Config) {
 	}
 	if o.proxy {
 		cfg.DHCP.Mode = config.ModeProxy
+	}
+	if o.store != "" {
+		cfg.Server.Store = o.store
 	}
 }

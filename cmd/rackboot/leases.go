@@ -10,19 +10,20 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/leases"
 )
 
-// newLeasesCommand lists the DHCP leases in a data directory. It reads the
-// lease log without locking it, so it works whether or not a server runs.
+// newLeasesCommand lists the DHCP leases in a data directory (or, with
+// --store, in etcd). It reads the lease log without locking it, so it
+// works whether or not a server runs; export and import are its
+// subcommands (leases_store.go).
 func newLeasesCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "leases [--data-dir DIR] [--json]",
+		Use:   "leases [--data-dir DIR | --store etcd://…] [--json]",
 		Short: "List the DHCP leases (MAC, IP, state, expiry, hostname), one per line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ls, err := leases.Read(v.GetString("data-dir"))
+			ls, err := storeFlagsFrom(v).read()
 			if err != nil {
 				return err
 			}
@@ -32,8 +33,9 @@ func newLeasesCommand(v *viper.Viper) *cobra.Command {
 			return writeLeasesTable(cmd.OutOrStdout(), ls)
 		},
 	}
-	cmd.Flags().String("data-dir", config.DefaultDataDir, "the server's data_dir")
+	addStoreFlags(cmd.Flags())
 	cmd.Flags().Bool("json", false, "one JSON object per lease, one per line")
+	cmd.AddCommand(newLeasesExportCommand(v), newLeasesImportCommand(v))
 	return cmd
 }
 

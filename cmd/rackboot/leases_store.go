@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/leases"
@@ -30,17 +31,18 @@ type storeFlags struct {
 	tls            etcdstore.TLSFiles
 }
 
-func (f *storeFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", config.DefaultDataDir, "the server's data_dir (the write-ahead log)")
-	f.addEtcd(fs)
+func addStoreFlags(fs *pflag.FlagSet) {
+	fs.String("data-dir", config.DefaultDataDir, "the server's data_dir (the write-ahead log)")
+	fs.String("store", "", "etcd://host:2379[,host…][/prefix]: the shared lease store instead of --data-dir")
+	fs.String("store-ca", "", "PEM file of the CA that signed the etcd members' certificates")
+	fs.String("store-cert", "", "PEM file of this client's certificate for etcd")
+	fs.String("store-key", "", "PEM file of that certificate's key")
 }
 
-// addEtcd adds only the etcd flags (for a command that has --data-dir).
-func (f *storeFlags) addEtcd(fs *pflag.FlagSet) {
-	fs.StringVar(&f.store, "store", "", "etcd://host:2379[,host…][/prefix]: the shared lease store instead of --data-dir")
-	fs.StringVar(&f.tls.CA, "store-ca", "", "PEM file of the CA that signed the etcd members' certificates")
-	fs.StringVar(&f.tls.Cert, "store-cert", "", "PEM file of this client's certificate for etcd")
-	fs.StringVar(&f.tls.Key, "store-key", "", "PEM file of that certificate's key")
+// storeFlagsFrom reads the flags (or RACKBOOT_DATA_DIR, RACKBOOT_STORE, …).
+func storeFlagsFrom(v *viper.Viper) storeFlags {
+	return storeFlags{dataDir: v.GetString("data-dir"), store: v.GetString("store"),
+		tls: etcdstore.TLSFiles{CA: v.GetString("store-ca"), Cert: v.GetString("store-cert"), Key: v.GetString("store-key")}}
 }
 
 func (f storeFlags) etcd() (storeurl.Target, *tls.Config, error) {
@@ -86,28 +88,26 @@ type committingStore interface {
 }
 
 // newLeasesExportCommand writes every lease as one JSON object a line.
-func newLeasesExportCommand() *cobra.Command {
-	var f storeFlags
+func newLeasesExportCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export [--data-dir DIR | --store etcd://…]",
 		Short: "Write every lease as JSON lines (for leases import)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ls, err := f.read()
+			ls, err := storeFlagsFrom(v).read()
 			if err != nil {
 				return err
 			}
 			return writeLeasesJSON(cmd.OutOrStdout(), ls)
 		},
 	}
-	f.add(cmd.Flags())
+	addStoreFlags(cmd.Flags())
 	return cmd
 }
 
 // newLeasesImportCommand reads JSON lines (leases export, leases --json)
 // and records each lease in the store.
-func newLeasesImportCommand() *cobra.Command {
-	var f storeFlags
+func newLeasesImportCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import [--data-dir DIR | --store etcd://…] < FILE",
 		Short: "Record the leases of a leases export (JSON lines on standard input) in a store",
@@ -117,7 +117,7 @@ func newLeasesImportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := f.open()
+			st, err := storeFlagsFrom(v).open()
 			if err != nil {
 				return err
 			}
@@ -129,7 +129,7 @@ func newLeasesImportCommand() *cobra.Command {
 			return err
 		},
 	}
-	f.add(cmd.Flags())
+	addStoreFlags(cmd.Flags())
 	return cmd
 }
 

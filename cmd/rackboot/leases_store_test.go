@@ -8,14 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/rackboot/rackboot/internal/etcdtest"
 	"github.com/rackboot/rackboot/leases"
 )
 
-func execute(t *testing.T, cmd *cobra.Command, stdin string, args ...string) (string, string, error) {
+// execute runs rackboot with args through the root command (which binds
+// the flags).
+func execute(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
+	cmd := newRootCommand()
 	var out, errOut bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
@@ -42,25 +43,25 @@ func TestMoveLeasesToEtcd(t *testing.T) {
 	st.Decline(leases.Lease{IP: netip.MustParseAddr("192.0.2.101"), Expiry: exp})
 	st.Close()
 
-	exported, _, err := execute(t, newLeasesExportCommand(), "", "--data-dir", dir)
+	exported, _, err := execute(t, "", "leases", "export", "--data-dir", dir)
 	if err != nil || strings.Count(exported, "\n") != 3 {
 		t.Fatalf("export: %v\n%s", err, exported)
 	}
-	_, msg, err := execute(t, newLeasesImportCommand(), exported, "--store", url)
+	_, msg, err := execute(t, exported, "leases", "import", "--store", url)
 	if err != nil || !strings.Contains(msg, "imported 3 of 3") {
 		t.Fatalf("import: %v (%s)", err, msg)
 	}
-	fromEtcd, _, err := execute(t, newLeasesExportCommand(), "", "--store", url)
+	fromEtcd, _, err := execute(t, "", "leases", "export", "--store", url)
 	if err != nil || fromEtcd != exported {
 		t.Fatalf("etcd lists (err %v):\n%s\nwant what the WAL held:\n%s", err, fromEtcd, exported)
 	}
 
 	other := strings.Replace(strings.Split(exported, "\n")[0], "52:54:00:01:02:03", "52:54:00:09:09:09", 1) + "\n"
-	_, msg, err = execute(t, newLeasesImportCommand(), other, "--store", url)
+	_, msg, err = execute(t, other, "leases", "import", "--store", url)
 	if err == nil || !strings.Contains(err.Error(), "bound to another client") || !strings.Contains(msg, "imported 0 of 1") {
 		t.Fatalf("importing another client's binding of a bound address: %v (%s)", err, msg)
 	}
-	again, _, _ := execute(t, newLeasesExportCommand(), "", "--store", url)
+	again, _, _ := execute(t, "", "leases", "--json", "--store", url)
 	if again != exported {
 		t.Errorf("etcd changed by a refused import:\n%s", again)
 	}

@@ -18,7 +18,7 @@ import (
 // newServeCommand runs the DHCP, TFTP and HTTP servers.
 func newServeCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE] [--interface IF] [--proxy] [--log-level LEVEL]",
+		Use:   "serve [--config FILE] [--interface IF] [--proxy] [--store etcd://…] [--log-level LEVEL]",
 		Short: "Serve DHCP, TFTP and HTTP so machines boot from the network",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,6 +45,7 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 	f.String("config", "", "inventory file (default: the embedded default inventory)")
 	f.String("interface", "", "interface DHCP listens on (overrides server.interface)")
 	f.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	f.String("store", "", "lease store: etcd://host:2379[,host…][/prefix] shares leases and clients with other instances (overrides server.store; docs/cluster.md)")
 	f.Bool("proxy", false, "proxyDHCP: add boot information beside an existing DHCP server, hand out no addresses (same as dhcp.mode: proxy)")
 	return cmd
 }

@@ -134,15 +134,20 @@ type Metrics struct {
 	pendingRenewalsNo atomic.Uint64
 }
 
-// Snapshot returns the totals by name (rackboot_store_* in /metrics).
+// Snapshot returns the totals by name (rackboot_store_*_total in /metrics).
 func (m *Metrics) Snapshot() map[string]uint64 {
 	return map[string]uint64{
 		"txns": m.Txns.Load(), "conflicts": m.Conflicts.Load(), "taken": m.Taken.Load(),
 		"errors": m.Errors.Load(), "degraded_renewals": m.DegradedRenewals.Load(),
 		"refused_while_down": m.RefusedWhileDown.Load(), "swept_expired": m.SweptExpired.Load(),
 		"degraded_episodes": m.DegradedEpisodes.Load(), "watch_reloads": m.WatchReloads.Load(),
-		"degraded": m.degradedNow.Load(), "pending_renewals": m.pendingRenewalsNo.Load(),
 	}
+}
+
+// Gauges returns the store's levels: degraded (1 while etcd is
+// unreachable) and pending_renewals (changes kept for etcd meanwhile).
+func (m *Metrics) Gauges() map[string]uint64 {
+	return map[string]uint64{"degraded": m.degradedNow.Load(), "pending_renewals": m.pendingRenewalsNo.Load()}
 }
 
 // Store is the etcd lease store. Safe for concurrent use.
@@ -456,3 +461,7 @@ func quiet() logrus.FieldLogger {
 	l.Out = discard{}
 	return l
 }
+
+// Client is the store's etcd connection, for the membership and the
+// status page to share.
+func (s *Store) Client() *clientv3.Client { return s.cli }
