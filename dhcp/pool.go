@@ -205,6 +205,12 @@ func (p *Pool) offer(c Holder, requested netip.Addr) (netip.Addr, offerKind, err
 		}
 		return l.ip, offerKnown, nil
 	}
+	if ip, ok := p.sharedLocked(c.Key, now); ok {
+		l := &lease{Holder: c, ip: ip, state: offered, expiry: now.Add(p.cfg.OfferHold)}
+		p.setLocked(l)
+		p.offerQ.push(l)
+		return ip, offerKnown, nil
+	}
 	var ip netip.Addr
 	var err error
 	if requested.IsValid() && p.freeLocked(requested, c.Key, now) {
@@ -244,9 +250,22 @@ func (p *Pool) Current(key string) (netip.Addr, bool) {
 	defer p.mu.Unlock()
 	l := p.byKey[key]
 	if l == nil || p.byIP[l.ip] != l || l.state != bound || !p.cfg.Now().Before(l.expiry) {
-		return netip.Addr{}, false
+		return p.sharedLocked(key, p.cfg.Now())
 	}
 	return l.ip, true
+}
+
+// sharedLocked is the address of this pool that the shared store shows
+// bound to key by another server (a client this server takes over).
+func (p *Pool) sharedLocked(key string, now time.Time) (netip.Addr, bool) {
+	if p.shared == nil {
+		return netip.Addr{}, false
+	}
+	ip, ok := p.shared.Holding(key, now)
+	if !ok || !p.Contains(ip) || p.reserved[ip] {
+		return netip.Addr{}, false
+	}
+	return ip, true
 }
 
 // Bind commits ip to c for leaseTime (a REQUEST being ACKed) and returns

@@ -20,9 +20,16 @@ type sharedStore struct {
 	others map[netip.Addr]bool
 	// won: addresses another server bound that the mirror has not seen.
 	won map[netip.Addr]bool
+	// holding: what other servers bound to clients, by client key.
+	holding map[string]netip.Addr
 }
 
 func (s *sharedStore) Taken(ip netip.Addr, _ string, _ time.Time) bool { return s.others[ip] }
+
+func (s *sharedStore) Holding(key string, _ time.Time) (netip.Addr, bool) {
+	ip, ok := s.holding[key]
+	return ip, ok
+}
 
 func (s *sharedStore) Allocate(l leases.Lease) error {
 	if s.others[l.IP] || s.won[l.IP] {
@@ -77,5 +84,22 @@ func TestPoolPrefersItsOwnAddresses(t *testing.T) {
 	want := "[10.0.0.11 10.0.0.13 10.0.0.10 10.0.0.12]"
 	if fmt.Sprint(got) != want {
 		t.Errorf("offers %v, want %s (preferred odd addresses first, then the rest)", got, want)
+	}
+}
+
+// TestPoolTakesOverAnotherServersClient: a client another server bound is
+// offered its address again here, and a rebooting one is ACKed for it.
+func TestPoolTakesOverAnotherServersClient(t *testing.T) {
+	st := &sharedStore{Mem: leases.NewMem(), holding: map[string]netip.Addr{holder(7).Key: netip.MustParseAddr("10.0.0.12")}}
+	p := sharedPool(st, nil)
+	if ip, ok := p.Current(holder(7).Key); !ok || ip != netip.MustParseAddr("10.0.0.12") {
+		t.Fatalf("Current = %v %v, want the address the shared store shows", ip, ok)
+	}
+	ip, known, err := p.Offer(holder(7), netip.Addr{})
+	if err != nil || ip != netip.MustParseAddr("10.0.0.12") || !known {
+		t.Fatalf("Offer = %v known=%v %v; want 10.0.0.12, known (no probe)", ip, known, err)
+	}
+	if err := p.Bind(holder(7), ip, time.Hour); err != nil {
+		t.Fatalf("Bind: %v", err)
 	}
 }

@@ -23,4 +23,8 @@ type Shared interface {
 	// Taken reports whether ip is bound or quarantined, unexpired at now,
 	// for a client other than key.
 	Taken(ip netip.Addr, key string, now time.Time) bool
+	// Holding returns the address the client key holds (bound, live at
+	// now), whichever server bound it, so that a client another server
+	// served keeps its address here.
+	Holding(key string, now time.Time) (netip.Addr, bool)
 }

@@ -161,6 +161,9 @@ type Store struct {
 
 	mu      sync.Mutex
 	mirror  map[netip.Addr]entry
+	// byClient: the address each client was last bound to in the mirror
+	// (checked against the mirror on use).
+	byClient map[string]netip.Addr
 	queue   []item
 	pending map[netip.Addr]leases.Lease // accepted while degraded, not yet in etcd
 	closed  bool
@@ -274,6 +277,12 @@ func (s *Store) load() (int64, error) {
 		m[ip] = e
 	}
 	s.mirror = m
+	s.byClient = make(map[string]netip.Addr, len(m))
+	for ip, e := range m {
+		if e.lease.State == leases.Bound {
+			s.byClient[e.lease.Key()] = ip
+		}
+	}
 	s.mu.Unlock()
 	return resp.Header.Revision, nil
 }
@@ -329,7 +338,7 @@ func (s *Store) apply(evs []*clientv3.Event) {
 			s.log.WithError(err).Warn("lease store: skipping a record it cannot read")
 			continue
 		}
-		s.mirror[ip] = entry{lease: l, rev: ev.Kv.ModRevision}
+		s.put(ip, entry{lease: l, rev: ev.Kv.ModRevision})
 	}
 }
 
@@ -390,6 +399,30 @@ func (s *Store) List() ([]leases.Lease, error) {
 	}
 	slices.SortFunc(out, func(a, b leases.Lease) int { return a.IP.Compare(b.IP) })
 	return out, nil
+}
+
+// put sets the mirror's entry for ip and the client index; s.mu is held.
+func (s *Store) put(ip netip.Addr, e entry) {
+	s.mirror[ip] = e
+	if e.lease.State == leases.Bound {
+		s.byClient[e.lease.Key()] = ip
+	}
+}
+
+// Holding implements leases.Shared: the address the client key holds
+// (bound, live at now) in the shared store, whichever server bound it.
+func (s *Store) Holding(key string, now time.Time) (netip.Addr, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ip, ok := s.byClient[key]
+	if !ok {
+		return netip.Addr{}, false
+	}
+	e := s.mirror[ip]
+	if e.lease.State != leases.Bound || e.lease.Key() != key || !now.Before(e.lease.Expiry) {
+		return netip.Addr{}, false
+	}
+	return ip, true
 }
 
 // Taken implements leases.Shared.

@@ -100,6 +100,9 @@ func TestStoreLifecycle(t *testing.T) {
 	if !s2.Taken(addr(10), bind(addr(10), client(2), 0).Key(), time.Now()) || s2.Taken(addr(10), l.Key(), time.Now()) {
 		t.Fatal("Taken: want true for another client, false for the holder")
 	}
+	if ip, ok := s2.Holding(l.Key(), time.Now()); !ok || ip != addr(10) {
+		t.Fatalf("Holding(client 1) in the second store = %v %v, want %v", ip, ok, addr(10))
+	}
 	if err := s.Release(l); err != nil {
 		t.Fatalf("Release: %v", err)
 	}

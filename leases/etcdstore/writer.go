@@ -215,7 +215,7 @@ func (s *Store) txn(writes []item, revs []int64) (*clientv3.TxnResponse, error) 
 func (s *Store) applyOwn(writes []item, rev int64) {
 	s.mu.Lock()
 	for _, it := range writes {
-		s.mirror[it.l.IP] = entry{lease: it.l, rev: rev}
+		s.put(it.l.IP, entry{lease: it.l, rev: rev})
 		delete(s.pending, it.l.IP)
 	}
 	s.Metrics.pendingRenewalsNo.Store(uint64(len(s.pending)))
@@ -246,10 +246,10 @@ func (s *Store) applyFresh(writes []item, resp *clientv3.TxnResponse) {
 		l, err := decode(string(kv.Key), kv.Value)
 		if err != nil {
 			s.log.WithError(err).Warn("lease store: a record it cannot read; overwriting it")
-			s.mirror[ip] = entry{lease: leases.Lease{IP: ip, State: leases.Expired}, rev: kv.ModRevision}
+			s.put(ip, entry{lease: leases.Lease{IP: ip, State: leases.Expired}, rev: kv.ModRevision})
 			continue
 		}
-		s.mirror[ip] = entry{lease: l, rev: kv.ModRevision}
+		s.put(ip, entry{lease: l, rev: kv.ModRevision})
 	}
 }
 
@@ -277,7 +277,7 @@ func (s *Store) down(err error, writes []item) {
 		if it.l.State == leases.Bound {
 			s.Metrics.DegradedRenewals.Add(1)
 		}
-		s.mirror[it.l.IP] = entry{lease: it.l, rev: cur.rev}
+		s.put(it.l.IP, entry{lease: it.l, rev: cur.rev})
 		s.pending[it.l.IP] = it.l
 		answered = append(answered, func() { it.done(nil) })
 	}
