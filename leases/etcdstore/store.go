@@ -159,14 +159,14 @@ type Store struct {
 	now     func() time.Time
 	timeout time.Duration
 
-	mu      sync.Mutex
-	mirror  map[netip.Addr]entry
+	mu     sync.Mutex
+	mirror map[netip.Addr]entry
 	// byClient: the address each client was last bound to in the mirror
 	// (checked against the mirror on use).
 	byClient map[string]netip.Addr
-	queue   []item
-	pending map[netip.Addr]leases.Lease // accepted while degraded, not yet in etcd
-	closed  bool
+	queue    []item
+	pending  map[netip.Addr]leases.Lease // accepted while degraded, not yet in etcd
+	closed   bool
 
 	degraded atomic.Bool
 	wake     chan struct{}
