@@ -7,6 +7,8 @@ LDFLAGS     := -X main.version=$(VERSION)
 BOOT_DIR    := assets/boot
 BOOT_FILES  := $(BOOT_DIR)/undionly.kpxe $(BOOT_DIR)/ipxe.efi $(BOOT_DIR)/snponly.efi
 PXELINUX_FILES := $(BOOT_DIR)/pxelinux.0 $(BOOT_DIR)/lpxelinux.0 $(BOOT_DIR)/ldlinux.c32
+# The Secure Boot chain, under the names it is served as (assets.SecureBootDir).
+SECBOOT_FILES := $(BOOT_DIR)/secureboot/shimx64.efi $(BOOT_DIR)/secureboot/grubx64.efi
 # Kernel + initramfs the lab boots; shared by payload.sh, lab.sh and the e2e tests.
 export RACKBOOT_PAYLOAD_DIR ?= /var/cache/rackboot-lab
 FUZZTIME    ?= 15s
@@ -16,7 +18,7 @@ UNIT_PKGS    = $(shell $(GO) list ./... | grep -v '/e2e$$')
 
 help:
 	@echo 'build    bin/rackboot (embeds assets/boot/*; run `make assets` first)'
-	@echo 'assets   iPXE and PXELINUX boot programs from Debian packages into assets/boot/'
+	@echo 'assets   iPXE, PXELINUX, Shim and GRUB boot programs from Debian packages into assets/boot/'
 	@echo 'unit     go vet + unit tests (no root needed)'
 	@echo 'e2e      boot BIOS and UEFI VMs in a network namespace (root, QEMU, OVMF)'
 	@echo 'test     unit, then e2e'
@@ -28,7 +30,19 @@ help:
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rackboot
 
-assets: $(BOOT_FILES) $(PXELINUX_FILES)
+assets: $(BOOT_FILES) $(PXELINUX_FILES) $(SECBOOT_FILES)
+
+# Secure Boot: Debian's shim-signed (Microsoft-signed shim) and
+# grub-efi-amd64-signed (Debian-signed GRUB network image, served as the
+# grubx64.efi Shim loads from its own folder), without installing them.
+$(SECBOOT_FILES) &:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; chmod 0755 "$$tmp"; \
+	(cd "$$tmp" && apt-get download -q -o APT::Sandbox::User=root shim-signed grub-efi-amd64-signed); \
+	for d in "$$tmp"/*.deb; do dpkg-deb -x "$$d" "$$tmp/x"; done; \
+	mkdir -p $(BOOT_DIR)/secureboot; \
+	install -m 0644 "$$tmp/x/usr/lib/shim/shimx64.efi.signed" $(BOOT_DIR)/secureboot/shimx64.efi; \
+	install -m 0644 "$$tmp/x/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed" $(BOOT_DIR)/secureboot/grubx64.efi; \
+	echo "assets: $(SECBOOT_FILES)"
 
 # PXELINUX (pxelinux.0, lpxelinux.0) and its ldlinux.c32 module, from
 # Debian's pxelinux and syslinux-common packages, also without installing.
@@ -83,7 +97,7 @@ fuzz:
 
 clean:
 	rm -rf bin
-	rm -f $(BOOT_FILES) $(PXELINUX_FILES)
+	rm -f $(BOOT_FILES) $(PXELINUX_FILES) $(SECBOOT_FILES)
 
 # Also drops the lab payload cache (a 70 MB kernel download to rebuild).
 distclean: clean

@@ -27,8 +27,31 @@ var embedded embed.FS
 
 // BootPrograms are the names of the boot programs rackboot hands out: the
 // iPXE builds, PXELINUX (pxelinux.0 loads over TFTP only, lpxelinux.0 also
-// over HTTP) and the ldlinux.c32 module both PXELINUX builds load first.
-var BootPrograms = []string{"undionly.kpxe", "ipxe.efi", "snponly.efi", "pxelinux.0", "lpxelinux.0", "ldlinux.c32"}
+// over HTTP), the ldlinux.c32 module both PXELINUX builds load first, and
+// the Secure Boot chain (Shim and GRUB, see SecureBootDir).
+var BootPrograms = []string{"undionly.kpxe", "ipxe.efi", "snponly.efi", "pxelinux.0", "lpxelinux.0", "ldlinux.c32",
+	ShimProgram, GRUBProgram}
+
+// SecureBootDir is the folder the Secure Boot chain is served from. Shim
+// loads grubx64.efi from the folder it was itself loaded from (the BOOTP
+// file field), so both live here.
+const SecureBootDir = "secureboot/"
+
+// The Secure Boot chain, by the names it is served under: Debian's
+// shim-signed (shimx64.efi.signed, signed by Microsoft's UEFI CA) and
+// grub-efi-amd64-signed's network image (grubnetx64.efi.signed, signed by
+// Debian, whose CA Shim holds), under the name Shim loads.
+const (
+	ShimProgram = SecureBootDir + "shimx64.efi"
+	GRUBProgram = SecureBootDir + "grubx64.efi"
+)
+
+// systemFiles are the installed copies of programs whose Debian file
+// name differs from the name served.
+var systemFiles = map[string]string{
+	ShimProgram: "/usr/lib/shim/shimx64.efi.signed",
+	GRUBProgram: "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
+}
 
 // SystemDir is where Debian's ipxe package installs the iPXE builds; used
 // when a program was not embedded.
@@ -164,12 +187,23 @@ func (s *Store) openBootProgram(rel string) (*File, error) {
 		}
 		f.Close()
 	}
-	dir := s.systemDirOf(rel)
-	f, err := openOS(filepath.Join(dir, rel), rel)
+	full := s.systemPath(rel)
+	f, err := openOS(full, rel)
 	if err != nil {
-		s.log.WithField("file", rel).Warnf("boot program %s is neither embedded nor in %s: run `make assets` or apt-get install ipxe pxelinux syslinux-common", rel, dir)
+		s.log.WithField("file", rel).Warnf("boot program %s is neither embedded nor at %s: run `make assets` or apt-get install ipxe pxelinux syslinux-common shim-signed grub-efi-amd64-signed", rel, full)
 	}
 	return f, err
+}
+
+// systemPath is where a boot program missing from the binary is looked
+// for.
+func (s *Store) systemPath(rel string) string {
+	if s.systemDir == "" {
+		if p, ok := systemFiles[rel]; ok {
+			return p
+		}
+	}
+	return filepath.Join(s.systemDirOf(rel), rel)
 }
 
 // systemDirOf is the folder a boot program missing from the binary is

@@ -122,3 +122,31 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestSystemPaths: the Secure Boot chain is served under the names Shim
+// loads, from the files Debian's shim-signed and grub-efi-amd64-signed
+// install under other names; a test system folder keeps the served name.
+func TestSystemPaths(t *testing.T) {
+	s := New("", logrus.New())
+	for name, want := range map[string]string{
+		"secureboot/shimx64.efi": "/usr/lib/shim/shimx64.efi.signed",
+		"secureboot/grubx64.efi": "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
+		"ipxe.efi":               "/usr/lib/ipxe/ipxe.efi",
+	} {
+		if got := s.systemPath(name); got != want {
+			t.Errorf("systemPath(%s) = %s, want %s", name, got, want)
+		}
+		if !isBootProgram(name) {
+			t.Errorf("%s is not a boot program", name)
+		}
+	}
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "secureboot"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "secureboot", "grubx64.efi"), []byte("grub"), 0o644))
+	f, err := New("", logrus.New()).WithoutEmbedded().WithSystemDir(dir).Open("secureboot/grubx64.efi")
+	must(t, err)
+	defer f.Close()
+	if f.Size != 4 {
+		t.Errorf("size %d, want 4", f.Size)
+	}
+}
