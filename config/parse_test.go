@@ -152,7 +152,9 @@ func TestBootChoices(t *testing.T) {
 	base := "server: {assets: /srv}\nprofiles:\n  p:\n    kernel: vmlinuz\n"
 	tests := []struct{ extra, want string }{
 		{"    loader: pxelinux\n", ""},
-		{"    loader: grub\n", `x.yaml:5: profiles.p.loader: "grub" is not a loader; use "ipxe" or "pxelinux"`},
+		{"    loader: grub\n", ""},
+		{"    loader: auto\n", ""},
+		{"    loader: shim\n", `x.yaml:5: profiles.p.loader: "shim" is not a loader; use "ipxe", "pxelinux", "grub" or "auto"`},
 		{"    boot_method: http\n", ""},
 		{"    boot_method: nfs\n", `x.yaml:5: profiles.p.boot_method: "nfs" is not a boot method; use "pxe" (TFTP) or "http" (UEFI HTTP Boot)`},
 	}

@@ -60,6 +60,12 @@ type Server struct {
 const (
 	LoaderIPXE     = "ipxe"
 	LoaderPXELINUX = "pxelinux"
+	// LoaderGRUB: UEFI clients load the signed chain (Shim, then GRUB)
+	// and a generated grub.cfg (docs/secure-boot.md).
+	LoaderGRUB = "grub"
+	// LoaderAuto: iPXE, but the signed GRUB chain for UEFI clients that
+	// secure_boot marks or that refused iPXE.
+	LoaderAuto = "auto"
 )
 
 // Boot methods.
@@ -165,9 +171,10 @@ type Profile struct {
 	Ignition    string `yaml:"ignition"`
 	CloudConfig string `yaml:"cloud_config"`
 	Generic     string `yaml:"generic"`
-	// Loader is the first boot program for PXE clients: "ipxe" (default)
-	// or "pxelinux" (BIOS clients load pxelinux.0 and a generated
-	// pxelinux.cfg).
+	// Loader is the first boot program for PXE clients: "ipxe" (default),
+	// "pxelinux" (BIOS clients load pxelinux.0 and a generated
+	// pxelinux.cfg), "grub" (UEFI clients load Shim, GRUB and a generated
+	// grub.cfg) or "auto" (iPXE, or the GRUB chain for Secure Boot).
 	Loader string `yaml:"loader"`
 	// BootMethod chooses, for firmware that offers both, between "pxe"
 	// (TFTP) and "http" (UEFI HTTP Boot); "" takes whichever the firmware
@@ -196,6 +203,11 @@ type Machine struct {
 	Labels   map[string]string `yaml:"labels"`
 	// BootMethod overrides the profile's boot_method for this machine.
 	BootMethod string `yaml:"boot_method"`
+	// Loader overrides the profile's loader for this machine.
+	Loader string `yaml:"loader"`
+	// SecureBoot says the machine's firmware runs only signed code: with
+	// loader auto (or none) its UEFI firmware gets the signed GRUB chain.
+	SecureBoot bool `yaml:"secure_boot"`
 	// DHCP overrides its subnet's DHCP options (full mode).
 	DHCP *MachineDHCP `yaml:"dhcp"`
 
@@ -208,6 +220,9 @@ type Group struct {
 	Name     string            `yaml:"name"`
 	Selector map[string]string `yaml:"selector"`
 	Profile  string            `yaml:"profile"`
+	// SecureBoot marks every machine the selector matches as Secure Boot
+	// firmware (see Machine.SecureBoot).
+	SecureBoot bool `yaml:"secure_boot"`
 }
 
 // Duration is a time.Duration written as "1h", "90s" or a number of seconds.

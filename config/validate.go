@@ -390,6 +390,7 @@ func (v *validator) machine(p string, m *Machine) {
 	}
 	v.profileRef(keyPath(p, "profile"), m.Profile, false)
 	v.bootMethod(keyPath(p, "boot_method"), m.BootMethod)
+	v.machineLoader(p, m)
 	for _, k := range sortedKeys(m.Labels) {
 		if reservedKeys[k] {
 			v.errorf(keyPath(keyPath(p, "labels"), k), "%q is a reserved selector key and cannot be a label; it comes from the machine itself", k)
@@ -442,6 +443,7 @@ func (v *validator) groups() {
 		}
 		v.selector(keyPath(p, "selector"), g.Selector)
 		v.profileRef(keyPath(p, "profile"), g.Profile, true)
+		v.groupSecureBoot(p, g)
 	}
 }
 

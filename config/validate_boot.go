@@ -3,13 +3,15 @@ package config
 // bootChoices checks a profile's loader and boot_method.
 func (v *validator) bootChoices(p string, pr *Profile) {
 	switch pr.Loader {
-	case "", LoaderIPXE:
+	case "", LoaderIPXE, LoaderAuto:
 	case LoaderPXELINUX:
 		if pr.Kernel == "" {
 			v.errorf(keyPath(p, "loader"), "pxelinux needs a kernel profile (PXELINUX has no menu, local or shell kind here)")
 		}
+	case LoaderGRUB:
+		v.grubProfile(p, pr)
 	default:
-		v.errorf(keyPath(p, "loader"), "%q is not a loader; use %q or %q", pr.Loader, LoaderIPXE, LoaderPXELINUX)
+		v.badLoader(keyPath(p, "loader"), pr.Loader)
 	}
 	v.bootMethod(keyPath(p, "boot_method"), pr.BootMethod)
 }
