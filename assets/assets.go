@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/rackboot/rackboot/boot"
 )
 
 // embedded holds the boot programs that `make assets` put into assets/boot.
@@ -32,18 +34,11 @@ var embedded embed.FS
 var BootPrograms = []string{"undionly.kpxe", "ipxe.efi", "snponly.efi", "pxelinux.0", "lpxelinux.0", "ldlinux.c32",
 	ShimProgram, GRUBProgram}
 
-// SecureBootDir is the folder the Secure Boot chain is served from. Shim
-// loads grubx64.efi from the folder it was itself loaded from (the BOOTP
-// file field), so both live here.
-const SecureBootDir = "secureboot/"
-
-// The Secure Boot chain, by the names it is served under: Debian's
-// shim-signed (shimx64.efi.signed, signed by Microsoft's UEFI CA) and
-// grub-efi-amd64-signed's network image (grubnetx64.efi.signed, signed by
-// Debian, whose CA Shim holds), under the name Shim loads.
+// The Secure Boot chain, by the names it is served under (see
+// boot.ShimProgram).
 const (
-	ShimProgram = SecureBootDir + "shimx64.efi"
-	GRUBProgram = SecureBootDir + "grubx64.efi"
+	ShimProgram = boot.ShimProgram
+	GRUBProgram = boot.GRUBProgram
 )
 
 // systemFiles are the installed copies of programs whose Debian file

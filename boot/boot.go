@@ -101,19 +101,19 @@ func (inv *Inventory) Profile(name string) *config.Profile {
 //     has no boot program that s can serve.
 func (inv *Inventory) Decide(f Facts, s Server) Decision {
 	d := inv.choose(f)
-	d.Next = next(f, d, s)
+	d.Next = inv.next(f, d, s)
 	return d
 }
 
 // choose picks the profile (steps 1-4 of Decide).
 func (inv *Inventory) choose(f Facts) Decision {
 	m := inv.Machine(f.MAC)
-	d := Decision{Machine: m}
+	attrs := attributes(f, m)
+	d := Decision{Machine: m, SecureBoot: inv.secureBoot(m, attrs)}
 	name := ""
 	if m != nil && m.Profile != "" {
 		d.Source, name = SourceMachine, m.Profile
 	} else {
-		attrs := attributes(f, m)
 		switch g := inv.bestGroup(attrs); {
 		case g != nil:
 			d.Source, d.Group, name = SourceGroup, g.Name, g.Profile

@@ -47,6 +47,8 @@ const (
 	StepScript
 	// StepPXELINUXConfig: a generated pxelinux.cfg for Decision.Profile.
 	StepPXELINUXConfig
+	// StepGRUBConfig: a generated grub.cfg for Decision.Profile.
+	StepGRUBConfig
 )
 
 func (s Step) String() string {
@@ -59,6 +61,8 @@ func (s Step) String() string {
 		return "ipxe script"
 	case StepPXELINUXConfig:
 		return "pxelinux config"
+	case StepGRUBConfig:
+		return "grub config"
 	}
 	return "none"
 }
@@ -93,6 +97,9 @@ type Decision struct {
 	Menu string
 	// Reason explains a nil Profile.
 	Reason string
+	// SecureBoot: the machine, or a group its facts match, says
+	// secure_boot: true.
+	SecureBoot bool
 	// Next is what the client loads next.
 	Next Next
 }
@@ -108,6 +115,18 @@ func (d Decision) Via() string {
 		s += ", menu " + d.Menu
 	}
 	return s
+}
+
+// Loader is the loader in force: the machine's, else the profile's; ""
+// when neither says (iPXE, or the GRUB chain under SecureBoot).
+func (d Decision) Loader() string {
+	if d.Machine != nil && d.Machine.Loader != "" {
+		return d.Machine.Loader
+	}
+	if d.Profile != nil {
+		return d.Profile.Loader
+	}
+	return ""
 }
 
 // BootMethod is the boot_method in force: the machine's, else the

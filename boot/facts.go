@@ -25,6 +25,8 @@ const (
 	ClassIPXE
 	// ClassPXELINUX is PXELINUX asking for a pxelinux.cfg/ file over TFTP.
 	ClassPXELINUX
+	// ClassGRUB is GRUB asking for a grub.cfg (over TFTP, or at /grub).
+	ClassGRUB
 )
 
 func (c Class) String() string {
@@ -39,6 +41,8 @@ func (c Class) String() string {
 		return "ipxe"
 	case ClassPXELINUX:
 		return "pxelinux"
+	case ClassGRUB:
+		return "grub"
 	}
 	return "unknown"
 }
@@ -64,6 +68,10 @@ type Facts struct {
 	Addr, Relay netip.Addr
 	// Labels are extra key/value facts (an HTTP query's other keys).
 	Labels map[string]string
+	// RefusedIPXE says the client's firmware refused iPXE: it was handed
+	// an iPXE build moments ago and asks again without having fetched
+	// its script (the front end's timeline tells; see loader auto).
+	RefusedIPXE bool
 }
 
 // PlatformLabel is the label (an iPXE query key) by which iPXE says which

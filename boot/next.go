@@ -17,7 +17,7 @@ const (
 
 // next works out the next step for a client given its profile (see
 // Decide).
-func next(f Facts, d Decision, s Server) Next {
+func (inv *Inventory) next(f Facts, d Decision, s Server) Next {
 	if f.Class == ClassPlain {
 		return none("not a PXE, HTTP Boot or iPXE client")
 	}
@@ -30,10 +30,17 @@ func next(f Facts, d Decision, s Server) Next {
 	switch {
 	case f.Class == ClassPXELINUX:
 		return pxelinuxConfig(d.Profile)
-	case usesPXELINUX(f, d.Profile):
+	case f.Class == ClassGRUB:
+		return inv.grubConfig(d.Profile)
+	case usesPXELINUX(f, d):
 		return Next{Step: StepTFTP, Program: pxelinuxProgram(d.Profile), Loader: config.LoaderPXELINUX}
 	case f.Class == ClassIPXE:
 		return Next{Step: StepScript, URL: s.ScriptURL(), Loader: config.LoaderIPXE}
+	}
+	if grub, why := inv.usesGRUB(f, d); grub {
+		return signedChain(f, s)
+	} else if why != "" {
+		return none(why)
 	}
 	return firmwareProgram(f, s)
 }
@@ -54,10 +61,10 @@ func methodRefuses(f Facts, d Decision) string {
 }
 
 // usesPXELINUX reports whether a BIOS client (PXE firmware, or an iPXE ROM,
-// which can run it too) boots p through PXELINUX.
-func usesPXELINUX(f Facts, p *config.Profile) bool {
+// which can run it too) boots d's profile through PXELINUX.
+func usesPXELINUX(f Facts, d Decision) bool {
 	bios := !f.HasArch || f.Arch == ArchBIOS
-	return p.Loader == config.LoaderPXELINUX && bios && (f.Class == ClassPXE || f.Class == ClassIPXE)
+	return d.Loader() == config.LoaderPXELINUX && bios && (f.Class == ClassPXE || f.Class == ClassIPXE)
 }
 
 // pxelinuxProgram is the PXELINUX build p needs: lpxelinux.0 when its

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/rackboot/rackboot/boot"
 )
 
 // Dir is the folder, relative to the TFTP root, PXELINUX reads its
@@ -83,7 +85,4 @@ func ParseName(s string) (Name, error) {
 
 // HexIP is an IPv4 address as PXELINUX writes it: 8 upper-case hex digits
 // (192.0.2.91 is C000025B).
-func HexIP(a netip.Addr) string {
-	b := a.As4()
-	return fmt.Sprintf("%02X%02X%02X%02X", b[0], b[1], b[2], b[3])
-}
+func HexIP(a netip.Addr) string { return boot.HexIP(a) }

@@ -116,7 +116,7 @@ func decide(inv *boot.Inventory, n Name, client netip.Addr) (boot.Decision, erro
 func decideHexIP(inv *boot.Inventory, hex string, client netip.Addr) (boot.Decision, error) {
 	addr := client
 	if len(hex) == 8 {
-		addr = addrOfHex(hex)
+		addr = boot.AddrOfHex(hex)
 	} else if !client.Is4() || !strings.HasPrefix(HexIP(client), hex) {
 		return boot.Decision{}, fmt.Errorf("prefix %s is not the client's address: %w", hex, ErrNotFound)
 	}
@@ -163,13 +163,6 @@ func machineByAddr(inv *boot.Inventory, a netip.Addr) *config.Machine {
 		return nil
 	}
 	return inv.MachineByAddr(a)
-}
-
-// addrOfHex turns 8 hex digits into an address (the caller checked them).
-func addrOfHex(hex string) netip.Addr {
-	var b [4]byte
-	fmt.Sscanf(hex, "%02X%02X%02X%02X", &b[0], &b[1], &b[2], &b[3])
-	return netip.AddrFrom4(b)
 }
 
 func clientString(a netip.Addr) string {

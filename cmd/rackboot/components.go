@@ -17,6 +17,7 @@ import (
 	"github.com/rackboot/rackboot/dhcp"
 	"github.com/rackboot/rackboot/dhcpsock"
 	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/grub"
 	"github.com/rackboot/rackboot/httpboot"
 	"github.com/rackboot/rackboot/leases"
 	"github.com/rackboot/rackboot/proxydhcp"
@@ -90,12 +91,14 @@ func (c *tftpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 		return err
 	}
 	px := pxelinux.NewResolver(c.d.inv.Load).WithCmdline(c.web.srv.Cmdline)
+	gen := map[string]tftp.GenerateFunc{pxelinux.Dir: func(name string, client netip.Addr) ([]byte, error) {
+		res, err := px.Resolve(strings.TrimPrefix(name, pxelinux.Dir), client)
+		return res.Body, err
+	}}
+	addGRUBConfigs(gen, grub.NewResolver(c.d.inv.Load).WithCmdline(c.web.srv.Cmdline))
 	c.srv = tftp.New(tftp.Options{
 		Files: c.d.assets, Log: c.d.log, MaxTransfers: cfg.Server.TFTPMaxTransfers,
-		Generated: map[string]tftp.GenerateFunc{pxelinux.Dir: func(name string, client netip.Addr) ([]byte, error) {
-			res, err := px.Resolve(strings.TrimPrefix(name, pxelinux.Dir), client)
-			return res.Body, err
-		}},
+		Generated: gen,
 	})
 	if err := c.d.metrics.Add("tftp", c.srv.Counters.Snapshot); err != nil {
 		conn.Close()

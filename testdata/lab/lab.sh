@@ -39,6 +39,9 @@ PAYLOAD_DIR=${RACKBOOT_PAYLOAD_DIR:-/var/cache/rackboot-lab}
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-240}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+# Secure Boot: OVMF's SMM build with Microsoft's keys enrolled (lab.md).
+OVMF_SB_CODE=${OVMF_SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
+OVMF_SB_VARS=${OVMF_SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
 
 MARKER=RACKBOOT-E2E-MARKER
 VM_MAC=52:54:00:12:34:56
@@ -152,6 +155,7 @@ profiles:
     initrd: [initrd.gz]
     cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode"
 $([ "$mode" = pxelinux ] && echo '    loader: pxelinux')
+$(case $mode in *secureboot) echo '    loader: grub' ;; *sbipxe) echo '    loader: ipxe' ;; *sbauto) echo '    loader: auto' ;; esac)
 machines:
   - mac: "$VM_MAC"
     hostname: node1
@@ -205,10 +209,21 @@ console_tail() {
 
 # start_vm MODE boots the guest in the background; console to $WORK/console.log.
 start_vm() {
-	local mode=$1 nic=virtio-net-pci,netdev=n0,mac=$VM_MAC
+	local mode=$1 nic=virtio-net-pci,netdev=n0,mac=$VM_MAC mem=512
 	local -a fw=()
 	case ${mode##*-} in
 	bios | pxelinux) ;;
+	# Secure Boot firmware PXE (no iPXE ROM); secureboot: loader grub,
+	# sbipxe: loader ipxe (refused), sbauto: loader auto (refused, then
+	# the signed chain)
+	secureboot | sbipxe | sbauto)
+		[ -f "$OVMF_SB_CODE" ] || die "$OVMF_SB_CODE missing (apt-get install ovmf)"
+		cp "$OVMF_SB_VARS" "$WORK/OVMF_VARS.fd"
+		mem=1024 nic+=,romfile=
+		fw=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_SB_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
+		;;
 	uefi | httpboot | uefiipxe)
 		[ -f "$OVMF_CODE" ] || die "$OVMF_CODE missing (apt-get install ovmf)"
 		cp "$OVMF_VARS" "$WORK/OVMF_VARS.fd"
@@ -229,7 +244,7 @@ start_vm() {
 	esac
 	VM_START=$(date +%s.%N)
 	in_ns timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -m 512 -nographic -no-reboot "${fw[@]}" \
+		-accel tcg -m "$mem" -nographic -no-reboot "${fw[@]}" \
 		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
 		-device "$nic" -boot n \
 		</dev/null >"$WORK/console.log" 2>"$WORK/qemu.err" &
@@ -359,10 +374,30 @@ pxelinux_ok() {
 	log "pxelinux: $(grep -o 'PXELINUX [0-9][^ ]*' "$WORK/console.log" | head -1); TFTP: $(grep 'msg="tftp' "$WORK/rackboot.log" | grep -o 'file="\?[^ "]*' | sed 's/file="\?//' | tr '\n' ' ')"
 }
 
+# secureboot_ok checks that the boot went through the signed chain under
+# Secure Boot: the kernel says Secure Boot is on, and rackboot's log shows
+# Shim, GRUB, a generated grub.cfg, the kernel and the initrd sent over TFTP.
+secureboot_ok() {
+	local f clean
+	clean=$(tr -d '\r' <"$WORK/console.log")
+	if ! grep -q 'Secure boot enabled' <<<"$clean"; then
+		log "FAIL: secureboot: the kernel did not report 'Secure boot enabled'"
+		return 1
+	fi
+	for f in secureboot/shimx64.efi secureboot/grubx64.efi '[a-z]*/grub.cfg[^ "]*' vmlinuz initrd.gz; do
+		if ! grep 'msg="tftp transfer"' "$WORK/rackboot.log" | grep -q "file=\"\?/\?$f"; then
+			log "FAIL: secureboot: rackboot did not send $f over TFTP"
+			return 1
+		fi
+	done
+	log "secureboot: $(grep -o -m1 'EFI stub: UEFI Secure Boot is enabled.' <<<"$clean"); TFTP: $(grep 'msg="tftp' "$WORK/rackboot.log" | grep -o 'file="\?[^ "]*' | sed 's/file="\?//' | tr '\n' ' ')"
+}
+
 cmd_e2e() {
 	local mode=${1:-}
 	case $mode in
-	bios | uefi | httpboot | uefiipxe | pxelinux) ;;
+	bios | uefi | httpboot | uefiipxe | pxelinux | secureboot | proxy-secureboot) ;;
+	sbipxe | sbauto) cmd_refused "$mode"; return ;;
 	proxy-bios | proxy-uefi | proxy-httpboot | proxy-uefiipxe | proxy-peer-bios | proxy-peer-uefi | off-bios | off-uefi) ;;
 	*) die "usage: lab.sh e2e bios|uefi|httpboot|uefiipxe|pxelinux|proxy-bios|proxy-uefi|proxy-httpboot|proxy-uefiipxe|proxy-peer-bios|proxy-peer-uefi|off-bios|off-uefi" ;;
 	esac
@@ -396,6 +431,11 @@ cmd_e2e() {
 		exit 1
 	fi
 	if [ "$mode" = pxelinux ] && ! pxelinux_ok; then
+		server_log_tail
+		console_tail
+		exit 1
+	fi
+	if [[ $mode == *secureboot ]] && ! secureboot_ok; then
 		server_log_tail
 		console_tail
 		exit 1

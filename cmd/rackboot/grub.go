@@ -1,0 +1,24 @@
+package main
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/grub"
+	"github.com/rackboot/rackboot/tftp"
+)
+
+// addGRUBConfigs generates GRUB's config names over TFTP: under its
+// built-in prefix grub/, and under the folder it was loaded from
+// (secureboot/), where GRUB looks when it takes that folder as its
+// fw_path. Other names there (GRUB's module lists, Shim and GRUB
+// themselves) still reach the assets.
+func addGRUBConfigs(gen map[string]tftp.GenerateFunc, r *grub.Resolver) {
+	for _, dir := range []string{grub.Dir, boot.SecureBootDir} {
+		gen[dir+grub.Config] = func(name string, client netip.Addr) ([]byte, error) {
+			res, err := r.Resolve(strings.TrimPrefix(name, dir), client)
+			return res.Body, err
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The Secure Boot tests boot OVMF's Secure Boot build with Microsoft's keys
+// enrolled (q35, SMM) through firmware PXE. With loader: grub rackboot hands
+// the firmware Debian's signed Shim; Shim loads the signed GRUB from the
+// same TFTP folder, GRUB a generated grub.cfg, then Debian's signed kernel
+// and the initrd over TFTP. lab.sh checks the kernel's "Secure boot
+// enabled", those transfers in rackboot's log, the marker and the
+// profile's command line.
+
+const ovmfSecureBoot = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+
+func TestSecureBootGRUB(t *testing.T) { requireSecureBoot(t); bootVM(t, "secureboot") }
+
+func TestProxySecureBootGRUB(t *testing.T) {
+	requireSecureBoot(t)
+	requireDnsmasq(t)
+	bootVM(t, "proxy-secureboot")
+}
+
+func requireSecureBoot(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(ovmfSecureBoot); err != nil {
+		t.Skipf("Secure Boot tests need OVMF's Secure Boot build (%s missing: apt-get install ovmf)", ovmfSecureBoot)
+	}
+	root := repoRoot(t)
+	for _, f := range []string{"shimx64.efi", "grubx64.efi"} {
+		if _, err := os.Stat(filepath.Join(root, "assets", "boot", "secureboot", f)); err != nil {
+			t.Skipf("assets/boot/secureboot/%s missing: run `make assets`", f)
+		}
+	}
+}
