@@ -14,7 +14,10 @@ export RACKBOOT_PAYLOAD_DIR ?= /var/cache/rackboot-lab
 FUZZTIME    ?= 15s
 UNIT_PKGS    = $(shell $(GO) list ./... | grep -v '/e2e$$')
 
-.PHONY: help build assets unit e2e test payload lab fuzz clean distclean
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+
+.PHONY: help build assets unit e2e test payload lab fuzz clean distclean install
 
 help:
 	@echo 'build    bin/rackboot (embeds assets/boot/*; run `make assets` first)'
@@ -26,6 +29,7 @@ help:
 	@echo 'lab      boot one VM and narrate every step (root)'
 	@echo 'fuzz     run each fuzz target for $$FUZZTIME'
 	@echo 'clean    remove bin/ and the fetched boot programs'
+	@echo 'install  the binary, the systemd unit, a sample /etc/rackboot/rackboot.yaml and the rackboot user (root)'
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rackboot
@@ -102,3 +106,19 @@ clean:
 # Also drops the lab payload cache (a 70 MB kernel download to rebuild).
 distclean: clean
 	rm -rf "$(RACKBOOT_PAYLOAD_DIR)"
+
+# Installs rackboot as a service (docs/operations.md): the binary, the
+# systemd unit, /etc/rackboot/rackboot.yaml unless one exists, and the
+# system user the unit runs as. It neither enables nor starts the unit.
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rackboot
+	install -D -m 0644 deploy/systemd/rackboot.service $(DESTDIR)/etc/systemd/system/rackboot.service
+	sed -i 's#/usr/local/bin/rackboot#$(PREFIX)/bin/rackboot#g' $(DESTDIR)/etc/systemd/system/rackboot.service
+	install -d -m 0750 $(DESTDIR)/etc/rackboot
+	[ -e $(DESTDIR)/etc/rackboot/rackboot.yaml ] || install -m 0640 deploy/rackboot.yaml $(DESTDIR)/etc/rackboot/rackboot.yaml
+	if [ -z "$(DESTDIR)" ]; then \
+		getent passwd rackboot >/dev/null || useradd --system --user-group --home-dir /var/lib/rackboot --no-create-home --shell /usr/sbin/nologin rackboot; \
+		chgrp rackboot /etc/rackboot /etc/rackboot/rackboot.yaml; \
+		systemctl daemon-reload 2>/dev/null || true; \
+		echo 'installed; edit /etc/rackboot/rackboot.yaml, then: systemctl enable --now rackboot'; \
+	fi

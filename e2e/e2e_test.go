@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -25,14 +26,25 @@ func TestBootUEFI(t *testing.T) {
 
 // bootVM runs `lab.sh e2e mode` and fails with the script's output (rackboot's
 // log and the VM console) when the VM does not reach the payload.
-func bootVM(t *testing.T, mode string) {
+func bootVM(t *testing.T, mode string) { bootVMEnv(t, mode) }
+
+// bootVMEnv is bootVM with more environment (KEY=value) for lab.sh.
+func bootVMEnv(t *testing.T, mode string, env ...string) {
 	root := repoRoot(t)
 	requireLab(t, root)
+	runLab(t, root, env, "e2e", mode)
+}
+
+// runLab runs lab.sh with args and fails with the script's output
+// (rackboot's log and the VM console) when it exits non-zero.
+func runLab(t *testing.T, root string, env []string, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), budget(t))
 	defer cancel()
 
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "testdata/lab/lab.sh"), "e2e", mode)
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "testdata/lab/lab.sh")}, args...)...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	// On timeout ask the script to tear its lab down (its TERM trap does)
@@ -40,15 +52,16 @@ func bootVM(t *testing.T, mode string) {
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 
+	name := strings.Join(args, " ")
 	start := time.Now()
 	err := cmd.Run()
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			t.Fatalf("lab.sh e2e %s: test deadline reached after %s\n%s", mode, time.Since(start).Round(time.Second), out.String())
+			t.Fatalf("lab.sh %s: test deadline reached after %s\n%s", name, time.Since(start).Round(time.Second), out.String())
 		}
-		t.Fatalf("lab.sh e2e %s: %v after %s\n%s", mode, err, time.Since(start).Round(time.Second), out.String())
+		t.Fatalf("lab.sh %s: %v after %s\n%s", name, err, time.Since(start).Round(time.Second), out.String())
 	}
-	t.Logf("lab.sh e2e %s passed in %s\n%s", mode, time.Since(start).Round(time.Second), out.String())
+	t.Logf("lab.sh %s passed in %s\n%s", name, time.Since(start).Round(time.Second), out.String())
 }
 
 // requireLab skips the test when the machine cannot run the lab.

@@ -29,6 +29,9 @@
 #                         built by payload.sh when missing)
 #   LAB_BOOT_TIMEOUT      seconds a VM may take (default: 240)
 #   LAB_KEEP=1            keep the work folder (logs, console, inventory)
+#   LAB_UNPRIVILEGED=1    run rackboot as nobody with exactly the capabilities
+#                         deploy/systemd/rackboot.service grants (setpriv), and
+#                         check /proc that it runs so
 #
 # The file can also be sourced to reuse its functions.
 
@@ -171,11 +174,63 @@ start_server() {
 	[ -x "$RACKBOOT_BIN" ] || die "$RACKBOOT_BIN is not built (make build)"
 	in_ns "$RACKBOOT_BIN" check --config "$WORK/rackboot.yaml" >"$WORK/check.log" 2>&1 ||
 		{ cat "$WORK/check.log" >&2; die "rackboot check rejected the lab inventory"; }
-	in_ns "$RACKBOOT_BIN" serve --config "$WORK/rackboot.yaml" --interface br0 \
+	local -a as=()
+	[ "${LAB_UNPRIVILEGED:-0}" = 1 ] && unprivileged as
+	# Not through in_ns: a function run in the background is a subshell,
+	# and SERVER_PID must be rackboot itself (ip and setpriv exec it).
+	ip netns exec "$NS" "${as[@]}" "$RACKBOOT_BIN" serve --config "$WORK/rackboot.yaml" --interface br0 \
 		--log-level debug </dev/null >"$WORK/rackboot.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
 	wait_http "$SERVER_PID" rackboot
+	[ "${LAB_UNPRIVILEGED:-0}" = 1 ] && privileges_ok "$SERVER_PID"
+	return 0
+}
+
+# unprivileged VAR sets the array VAR to the setpriv command that runs
+# rackboot as nobody with exactly the AmbientCapabilities of the systemd
+# unit, and hands the files it writes to nobody.
+unprivileged() {
+	local -n cmd=$1
+	local unit=$REPO_ROOT/deploy/systemd/rackboot.service c list=""
+	command -v setpriv >/dev/null || die "setpriv missing (apt-get install util-linux)"
+	for c in $(sed -n 's/^AmbientCapabilities=//p' "$unit"); do
+		list+=",+$(tr 'A-Z' 'a-z' <<<"${c#CAP_}")"
+	done
+	[ -n "$list" ] || die "no AmbientCapabilities= in $unit"
+	UNPRIV_CAPS=${list#,}
+	chmod 0755 "$WORK"
+	chown nobody:nogroup "$WORK/data"
+	cmd=(setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs
+		"--inh-caps=-all$list" "--ambient-caps=-all$list" "--bounding-set=-all$list")
+	log "rackboot runs as nobody with capabilities ${UNPRIV_CAPS//+/} only"
+}
+
+# privileges_ok PID checks that the server runs as nobody and that its
+# effective, permitted and bounding capability sets hold exactly the
+# unit's capabilities.
+privileges_ok() {
+	local pid=$1 want=0 c bit
+	for c in ${UNPRIV_CAPS//,/ }; do
+		case ${c#+} in
+		net_bind_service) bit=10 ;;
+		net_raw) bit=13 ;;
+		*) die "privileges_ok knows no capability $c" ;;
+		esac
+		want=$((want | 1 << bit))
+	done
+	want=$(printf '%016x' "$want")
+	local comm uid eff prm bnd
+	comm=$(cat "/proc/$pid/comm")
+	uid=$(awk '/^Uid:/ {print $2 "/" $3}' "/proc/$pid/status")
+	eff=$(awk '/^CapEff:/ {print $2}' "/proc/$pid/status")
+	prm=$(awk '/^CapPrm:/ {print $2}' "/proc/$pid/status")
+	bnd=$(awk '/^CapBnd:/ {print $2}' "/proc/$pid/status")
+	if [ "$comm" != rackboot ] || [ "$uid" != "$(id -u nobody)/$(id -u nobody)" ] ||
+		[ "$eff" != "$want" ] || [ "$prm" != "$want" ] || [ "$bnd" != "$want" ]; then
+		die "FAIL: pid $pid ($comm) runs as uid $uid with CapEff $eff CapPrm $prm CapBnd $bnd, want nobody with $want"
+	fi
+	log "privileges: $comm (pid $pid) uid $uid, CapEff=CapPrm=CapBnd=$eff"
 }
 
 # wait_http PID NAME waits up to 15 s for the HTTP port to accept a
@@ -293,7 +348,7 @@ summarize() {
 start_plain_dhcp() {
 	local mode=$1 ns=$NS dev=br0 addr=$SERVER_IP
 	command -v dnsmasq >/dev/null || die "dnsmasq missing (apt-get install dnsmasq-base)"
-	if [[ $mode == proxy-peer-* ]]; then
+	if [[ $mode == proxy-peer-* || $mode == doctor-* ]]; then
 		PEER_NS=$NS-dhcp ns=$PEER_NS dev=veth-dhcp addr=192.0.2.2
 		ip netns add "$PEER_NS" || die "ip netns add $PEER_NS failed"
 		in_ns ip link add veth-br type veth peer name veth-dhcp netns "$PEER_NS"
@@ -305,7 +360,7 @@ start_plain_dhcp() {
 	local -a boot=()
 	# off-*: the DHCP server itself points machines at rackboot, with the
 	# user-class test that keeps iPXE from loading iPXE again (README).
-	[[ $mode == off-* ]] && boot=(--dhcp-userclass=set:ipxe,iPXE
+	[[ $mode == off-* || $mode == doctor-pxe ]] && boot=(--dhcp-userclass=set:ipxe,iPXE
 		--dhcp-match=set:efi64,option:client-arch,7
 		--dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe,,$SERVER_IP
 		--dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi,,$SERVER_IP
@@ -508,9 +563,43 @@ cmd_demo() {
 	fi
 }
 
+# cmd_doctor MODE runs `rackboot doctor --interface br0` in the lab with
+# no DHCP server (none), a plain dnsmasq (plain) or a dnsmasq that sends
+# PXE boot options (pxe), both in a namespace of their own on the bridge,
+# and checks what it found and recommended.
+cmd_doctor() {
+	local mode=${1:-} want answer
+	case $mode in
+	none) want="recommendation: full mode" answer="^  none$" ;;
+	plain) want="recommendation: proxy mode" answer="^  192\.0\.2\.2: DHCP server, no boot options, offers 192\.0\.2\.[0-9]+( \(next-server 192\.0\.2\.2\))?$" ;;
+	pxe) want="recommendation: off mode" answer="^  192\.0\.2\.2: DHCP server with boot options, offers 192\.0\.2\.[0-9]+ \(next-server 192\.0\.2\.1, boot file \"undionly\.kpxe\"\)$" ;;
+	*) die "usage: lab.sh doctor none|plain|pxe" ;;
+	esac
+	[ -x "$RACKBOOT_BIN" ] || die "$RACKBOOT_BIN is not built (make build)"
+	lab_up
+	mkdir -p "$WORK/data"
+	if [ "$mode" != none ]; then
+		start_plain_dhcp "doctor-$mode"
+		sleep 1 # dnsmasq binds its socket
+	fi
+	in_ns "$RACKBOOT_BIN" doctor --interface br0 --timeout 5s >"$WORK/doctor.txt" 2>&1 ||
+		{ cat "$WORK/doctor.txt" >&2; die "FAIL: rackboot doctor exited $?"; }
+	sed 's/^/[doctor] /' "$WORK/doctor.txt" >&2
+	grep -qE "$answer" "$WORK/doctor.txt" || die "FAIL: doctor $mode: no line matching $answer"
+	grep -qx "$want" "$WORK/doctor.txt" || die "FAIL: doctor $mode: no '$want'"
+	grep -q '^  run: rackboot serve ' "$WORK/doctor.txt" || die "FAIL: doctor $mode: no command"
+	grep -qE '^interface br0: up, mtu 1500, 192\.0\.2\.1/24$' "$WORK/doctor.txt" || die "FAIL: doctor $mode: interface line"
+	for p in udp/67 udp/69 udp/4011 tcp/8080; do
+		grep -qE "^  $p +.* free$" "$WORK/doctor.txt" || die "FAIL: doctor $mode: $p not reported free"
+	done
+	log "PASS: doctor $mode: $want"
+	LAB_FAILED=0
+}
+
 main() {
 	case ${1:-} in
 	e2e) shift; cmd_e2e "$@" ;;
+	doctor) shift; cmd_doctor "$@" ;;
 	demo) cmd_demo ;;
 	*) echo "usage: $0 e2e bios|uefi | demo" >&2; exit 2 ;;
 	esac
