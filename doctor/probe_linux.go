@@ -85,4 +85,3 @@ func listen(dev string, port int) (net.PacketConn, error) {
 	}}
 	return lc.ListenPacket(context.Background(), "udp4", ":"+strconv.Itoa(port))
 }
-
