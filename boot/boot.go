@@ -16,7 +16,7 @@ import (
 )
 
 // Inventory is an immutable, indexed view of a validated config: machines
-// by MAC, UUID and fixed IPv4 address.
+// by MAC, UUID and fixed IPv4 and IPv6 address.
 type Inventory struct {
 	cfg    *config.Config
 	byMAC  map[string]*config.Machine
@@ -39,8 +39,10 @@ func NewInventory(cfg *config.Config) *Inventory {
 		if u := strings.ToLower(m.UUID); u != "" && inv.byUUID[u] == nil {
 			inv.byUUID[u] = m
 		}
-		if m.Addr.IsValid() && inv.byAddr[m.Addr] == nil {
-			inv.byAddr[m.Addr] = m
+		for _, a := range []netip.Addr{m.Addr, m.Addr6} {
+			if a.IsValid() && inv.byAddr[a] == nil {
+				inv.byAddr[a] = m
+			}
 		}
 	}
 	return inv
@@ -62,7 +64,7 @@ func (inv *Inventory) MachineByUUID(uuid string) *config.Machine {
 	return inv.byUUID[strings.ToLower(uuid)]
 }
 
-// MachineByAddr returns the machine whose fixed ipv4 is a, or nil.
+// MachineByAddr returns the machine whose fixed ipv4 or ipv6 is a, or nil.
 func (inv *Inventory) MachineByAddr(a netip.Addr) *config.Machine {
 	return inv.byAddr[a]
 }

@@ -47,8 +47,8 @@ func TestParseErrors(t *testing.T) {
 			`x.yaml:4: dhcp.subnets[0].lease_time: "forever" is not a duration: use a number with a unit ("90s", "10m", "1h") or a whole number of seconds`},
 
 		// server
-		{"bad address", "server:\n  address: 192.0.2.300\n", `x.yaml:2: server.address: "192.0.2.300" is not an IPv4 address`},
-		{"ipv6 address", "server:\n  address: 2001:db8::1\n", `x.yaml:2: server.address: "2001:db8::1" is not an IPv4 address`},
+		{"bad address", "server:\n  address: 192.0.2.300\n", `x.yaml:2: server.address: "192.0.2.300" is not an IPv4 or IPv6 address`},
+		{"link-local address", "server:\n  address: fe80::1\n", `x.yaml:2: server.address: fe80::1 cannot be advertised in boot URLs; use a global or unique-local IPv6 address`},
 		{"http port", "server:\n  http_port: 70000\n", `x.yaml:2: server.http_port: 70000 is not a port number (1-65535)`},
 		{"tftp port", "server:\n  tftp_port: -1\n", `x.yaml:2: server.tftp_port: -1 is not a port number (1-65535)`},
 		{"empty data_dir", "server:\n  data_dir: \"\"\n", `x.yaml:2: server.data_dir: must not be empty (default /var/lib/rackboot)`},
@@ -57,7 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{"mode", "dhcp:\n  mode: relay\n", `x.yaml:2: dhcp.mode: "relay" is not a DHCP mode (use full, proxy or off)`},
 		{"cidr missing", "dhcp:\n  subnets:\n    - range: 10.0.0.1-10.0.0.2\n", `x.yaml:3: dhcp.subnets[0].cidr: required, such as 192.0.2.0/24`},
 		{"cidr bad", "dhcp:\n  subnets:\n    - cidr: 10.0.0.0\n", `x.yaml:3: dhcp.subnets[0].cidr: "10.0.0.0" is not an IPv4 network such as 192.0.2.0/24`},
-		{"cidr ipv6", "dhcp:\n  subnets:\n    - cidr: 2001:db8::/64\n", `x.yaml:3: dhcp.subnets[0].cidr: "2001:db8::/64" is not an IPv4 network such as 192.0.2.0/24`},
+		{"cidr ipv4-mapped", "dhcp:\n  subnets:\n    - cidr: ::ffff:10.0.0.0/120\n", `x.yaml:3: dhcp.subnets[0].cidr: "::ffff:10.0.0.0/120" is not an IPv6 network such as 2001:db8:1::/64`},
 		{"range syntax", "dhcp:\n  subnets:\n    - cidr: 10.0.0.0/24\n      range: 10.0.0.1\n",
 			`x.yaml:4: dhcp.subnets[0].range: "10.0.0.1" is not a range such as 192.0.2.100-192.0.2.200`},
 		{"range address", "dhcp:\n  subnets:\n    - cidr: 10.0.0.0/24\n      range: 10.0.0.1-10.0.0.x\n",
@@ -160,7 +160,7 @@ machines:
 default_profile: missing
 `
 	want := strings.Join([]string{
-		`x.yaml:2: server.address: "nowhere" is not an IPv4 address`,
+		`x.yaml:2: server.address: "nowhere" is not an IPv4 or IPv6 address`,
 		`x.yaml:3: server.http_port: 0 is not a port number (1-65535)`,
 		`x.yaml:5: dhcp.mode: "ful" is not a DHCP mode (use full, proxy or off)`,
 		`x.yaml:8: profiles.demo.kernal: unknown key (did you mean "kernel"?)`,

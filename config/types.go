@@ -51,9 +51,15 @@ type Server struct {
 	AdminTokenFile string   `yaml:"admin_token_file"`
 	APIReadToken   bool     `yaml:"api_read_token"`
 
-	// Addr is Address parsed; invalid (zero) when the address is to be
-	// taken from the interface.
-	Addr netip.Addr `yaml:"-"`
+	// Address6 is the IPv6 address of a dual-stack server whose Address
+	// is IPv4 (docs/ipv6.md).
+	Address6 string `yaml:"address6"`
+
+	// Addr is Address parsed when it is IPv4; invalid (zero) when the
+	// address is to be taken from the interface. Addr6 is the IPv6 one
+	// (Address when it is IPv6, else Address6).
+	Addr  netip.Addr `yaml:"-"`
+	Addr6 netip.Addr `yaml:"-"`
 }
 
 // Profile loaders.
@@ -95,7 +101,8 @@ type DHCP struct {
 	Workers               int      `yaml:"workers"`
 }
 
-// Subnet is one IPv4 network rackboot hands addresses out on.
+// Subnet is one IPv4 or IPv6 network rackboot hands addresses out on
+// (IPv6 ones through DHCPv6, docs/ipv6.md).
 type Subnet struct {
 	CIDR      string   `yaml:"cidr"`
 	Range     string   `yaml:"range"`
@@ -120,7 +127,10 @@ type Subnet struct {
 	NTPAddrs []netip.Addr `yaml:"-"`
 }
 
-// AddrRange is an inclusive range of IPv4 addresses.
+// IPv6 reports whether the subnet is an IPv6 network (served by DHCPv6).
+func (s Subnet) IPv6() bool { return s.Prefix.Addr().Is6() }
+
+// AddrRange is an inclusive range of addresses of one family.
 type AddrRange struct{ First, Last netip.Addr }
 
 // Route is one classless static route (RFC 3442).
@@ -199,6 +209,8 @@ type Machine struct {
 	UUID     string            `yaml:"uuid"`
 	Hostname string            `yaml:"hostname"`
 	IPv4     string            `yaml:"ipv4"`
+	// IPv6 is the machine's fixed DHCPv6 address (IA_NA).
+	IPv6    string            `yaml:"ipv6"`
 	Profile  string            `yaml:"profile"`
 	Labels   map[string]string `yaml:"labels"`
 	// BootMethod overrides the profile's boot_method for this machine.
@@ -213,6 +225,7 @@ type Machine struct {
 
 	HWAddr net.HardwareAddr `yaml:"-"`
 	Addr   netip.Addr       `yaml:"-"`
+	Addr6  netip.Addr       `yaml:"-"`
 }
 
 // Group gives a profile to every machine whose facts match its selector.

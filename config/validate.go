@@ -65,9 +65,7 @@ func (v *validator) where(path string) string {
 // server checks the server section.
 func (v *validator) server() {
 	s := &v.cfg.Server
-	if s.Address != "" {
-		s.Addr = v.ipv4("server.address", s.Address)
-	}
+	v.serverAddresses(s)
 	v.port("server.http_port", s.HTTPPort)
 	v.port("server.tftp_port", s.TFTPPort)
 	if s.DataDir == "" {
@@ -109,6 +107,10 @@ func (v *validator) dhcp() {
 
 // subnet checks one subnet and fills its derived fields.
 func (v *validator) subnet(p string, s *Subnet) {
+	if isIPv6Network(s.CIDR) {
+		v.subnet6(p, s)
+		return
+	}
 	v.prefix(keyPath(p, "cidr"), s)
 	if s.Range != "" {
 		v.addrRange(keyPath(p, "range"), s)
@@ -362,6 +364,9 @@ func (v *validator) machines() {
 		if m.Addr.IsValid() {
 			unique(v, addrs, m.Addr, p, "ipv4")
 		}
+		if m.Addr6.IsValid() {
+			unique(v, addrs, m.Addr6, p, "ipv6")
+		}
 	}
 }
 
@@ -388,6 +393,10 @@ func (v *validator) machine(p string, m *Machine) {
 		m.Addr = v.ipv4(keyPath(p, "ipv4"), m.IPv4)
 		v.inSubnet(keyPath(p, "ipv4"), m.Addr)
 	}
+	if m.IPv6 != "" {
+		m.Addr6 = v.ipv6(keyPath(p, "ipv6"), m.IPv6)
+		v.inSubnet(keyPath(p, "ipv6"), m.Addr6)
+	}
 	v.profileRef(keyPath(p, "profile"), m.Profile, false)
 	v.bootMethod(keyPath(p, "boot_method"), m.BootMethod)
 	v.machineLoader(p, m)
@@ -413,18 +422,29 @@ func (v *validator) mac(p, s string) net.HardwareAddr {
 }
 
 // inSubnet checks that a fixed address lies in a subnet rackboot serves,
-// when it serves given subnets.
+// when it serves given subnets: an IPv4 one when any IPv4 subnet is given
+// (without, full mode derives one from the interface), an IPv6 one always,
+// since DHCPv6 hands out addresses only on subnets the file names.
 func (v *validator) inSubnet(p string, a netip.Addr) {
 	d := v.cfg.DHCP
-	if !a.IsValid() || d.Mode != ModeFull || len(d.Subnets) == 0 {
+	if !a.IsValid() || d.Mode != ModeFull || (a.Is4() && len(d.Subnets) == 0) {
 		return
 	}
+	family := false
 	for _, s := range d.Subnets {
 		if !s.Prefix.IsValid() || s.Prefix.Contains(a) {
 			return // an invalid subnet is reported already
 		}
+		family = family || s.Prefix.Addr().Is6() == a.Is6()
 	}
-	v.errorf(p, "%s is not inside any of dhcp.subnets", a)
+	switch {
+	case family:
+		v.errorf(p, "%s is not inside any of dhcp.subnets", a)
+	case a.Is6():
+		v.errorf(p, "%s is an IPv6 address, but dhcp.subnets has no IPv6 subnet to hand it out on", a)
+	default:
+		v.errorf(p, "%s is an IPv4 address, but dhcp.subnets has only IPv6 subnets, so full mode serves no DHCPv4", a)
+	}
 }
 
 // reservedKeys are the selector keys that come from the client itself.

@@ -57,6 +57,10 @@ func (v *validator) positiveDuration(p string, d *Duration, def Duration) {
 // subnetExtras fills Pools from range and ranges and checks ntp, mtu and
 // routes.
 func (v *validator) subnetExtras(p string, s *Subnet) {
+	if s.IPv6() {
+		v.subnet6Extras(p, s)
+		return
+	}
 	if s.RangeStart.IsValid() {
 		s.Pools = append(s.Pools, AddrRange{s.RangeStart, s.RangeEnd})
 	}
