@@ -205,14 +205,14 @@ type Menu struct {
 
 // Machine is one known machine, found by its MAC address.
 type Machine struct {
-	MAC      string            `yaml:"mac"`
-	UUID     string            `yaml:"uuid"`
-	Hostname string            `yaml:"hostname"`
-	IPv4     string            `yaml:"ipv4"`
+	MAC      string `yaml:"mac"`
+	UUID     string `yaml:"uuid"`
+	Hostname string `yaml:"hostname"`
+	IPv4     string `yaml:"ipv4"`
 	// IPv6 is the machine's fixed DHCPv6 address (IA_NA).
 	IPv6    string            `yaml:"ipv6"`
-	Profile  string            `yaml:"profile"`
-	Labels   map[string]string `yaml:"labels"`
+	Profile string            `yaml:"profile"`
+	Labels  map[string]string `yaml:"labels"`
 	// BootMethod overrides the profile's boot_method for this machine.
 	BootMethod string `yaml:"boot_method"`
 	// Loader overrides the profile's loader for this machine.
