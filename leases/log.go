@@ -12,10 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// File names inside the data directory.
+// File names inside the data directory: DHCPv4 leases in leases.wal (its
+// records unchanged since version 1), DHCPv6 leases in leases6.wal, each
+// with its own lock, so the DHCPv4 and DHCPv6 servers of one daemon hold
+// one each and a rackboot that predates IPv6 never sees an IPv6 record.
 const (
-	logName  = "leases.wal"
-	lockName = "leases.lock"
+	logName   = "leases.wal"
+	lockName  = "leases.lock"
+	log6Name  = "leases6.wal"
+	lock6Name = "leases6.lock"
 )
 
 // ErrLocked is returned by Open when another process holds the store.
@@ -36,6 +41,7 @@ var ErrClosed = errors.New("lease store closed")
 // Read needs no lock and works while a server runs.
 type Log struct {
 	dir  string
+	name string // the log's file name in dir
 	lock *os.File
 	f    *os.File // the log, opened for append; owned by the writer
 
@@ -73,7 +79,13 @@ var (
 // Open opens (creating if need be) the lease log in dir, replays it and
 // starts its writer. It fails with ErrLocked when another process has it
 // open.
-func Open(dir string) (*Log, error) {
+func Open(dir string) (*Log, error) { return open(dir, logName, lockName) }
+
+// Open6 opens the DHCPv6 lease log in dir (leases6.wal) as Open does the
+// DHCPv4 one: a store of its own beside it, with its own lock.
+func Open6(dir string) (*Log, error) { return open(dir, log6Name, lock6Name) }
+
+func open(dir, logName, lockName string) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("lease store: %w", err)
 	}
@@ -89,7 +101,7 @@ func Open(dir string) (*Log, error) {
 		return nil, fmt.Errorf("lease store: locking %s: %w", lock.Name(), err)
 	}
 	l := &Log{
-		dir: dir, lock: lock, compactFactor: 4,
+		dir: dir, name: logName, lock: lock, compactFactor: 4,
 		cur:  &batch{done: make(chan struct{})},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -105,9 +117,9 @@ func Open(dir string) (*Log, error) {
 	return l, nil
 }
 
-// Read returns the newest record of every address in the log in dir,
-// ordered by address, without taking the store's lock: it works whether
-// or not a server has the store open.
+// Read returns the newest record of every address in the logs in dir
+// (DHCPv4, then DHCPv6), ordered by address, without taking the stores'
+// locks: it works whether or not a server has them open.
 func Read(dir string) ([]Lease, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("lease store: %w", err)
@@ -115,6 +127,13 @@ func Read(dir string) ([]Lease, error) {
 	latest, err := readLatest(filepath.Join(dir, logName))
 	if err != nil {
 		return nil, err
+	}
+	latest6, err := readLatest(filepath.Join(dir, log6Name))
+	if err != nil {
+		return nil, err
+	}
+	for ip, l := range latest6 {
+		latest[ip] = l
 	}
 	return sorted(latest), nil
 }
@@ -195,8 +214,8 @@ func (l *Log) Commit(ls Lease, done func(error)) {
 
 // enqueue adds one record to the next batch and wakes the writer.
 func (l *Log) enqueue(ls Lease, done func(error)) (*batch, error) {
-	if !ls.IP.Is4() {
-		return nil, fmt.Errorf("lease store: %v is not an IPv4 address", ls.IP)
+	if want6 := l.name == log6Name; !ls.IP.IsValid() || ls.IP.Is4() == want6 || ls.IP.Is4In6() {
+		return nil, fmt.Errorf("lease store: %v is not an %s address (%s)", ls.IP, map[bool]string{false: "IPv4", true: "IPv6"}[want6], l.name)
 	}
 	l.mu.Lock()
 	if l.closed {
@@ -281,7 +300,7 @@ func (l *Log) commit(buf []byte, q []Lease) error {
 // renamed over the old one, the directory synced. Only the writer (or Open,
 // before it) calls it.
 func (l *Log) compact() error {
-	name := filepath.Join(l.dir, logName)
+	name := filepath.Join(l.dir, l.name)
 	tmp := name + ".tmp"
 	l.latestMu.RLock()
 	var buf []byte

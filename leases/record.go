@@ -17,11 +17,16 @@ import (
 //
 //	version(1) state(1) ip(4) expiry-unix-seconds(8)
 //	len(1) MAC, len(1) client id, len(1) hostname
+//
+// Version 1 records hold IPv4 leases. Version 2 records, the same with a
+// 16-byte ip, hold IPv6 ones (DHCPv6, where the client id is the DUID and
+// IAID); only leases6.wal has them, so leases.wal is what it always was.
 const (
-	recordVersion = 1
-	headerLen     = 8
+	recordVersion  = 1
+	recordVersion6 = 2
+	headerLen      = 8
 	// maxPayload bounds a record: three strings of at most 255 bytes.
-	maxPayload = 14 + 3*(1+255)
+	maxPayload = 26 + 3*(1+255)
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -33,9 +38,15 @@ var errTorn = errors.New("torn or damaged record")
 // appendRecord encodes l onto b. Strings longer than 255 bytes are cut.
 func appendRecord(b []byte, l Lease) []byte {
 	start := len(b)
-	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, recordVersion, byte(l.State))
-	ip := l.IP.As4()
-	b = append(b, ip[:]...)
+	if l.IP.Is6() {
+		ip := l.IP.As16()
+		b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, recordVersion6, byte(l.State))
+		b = append(b, ip[:]...)
+	} else {
+		ip := l.IP.As4()
+		b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, recordVersion, byte(l.State))
+		b = append(b, ip[:]...)
+	}
 	b = binary.BigEndian.AppendUint64(b, uint64(l.Expiry.Unix()))
 	b = appendShort(b, l.MAC)
 	b = appendShort(b, l.ClientID)
@@ -55,12 +66,21 @@ func appendShort(b, s []byte) []byte {
 
 // decodePayload reads one record's payload.
 func decodePayload(p []byte) (Lease, error) {
-	if len(p) < 17 || p[0] != recordVersion {
+	ipLen := 4
+	if len(p) > 0 && p[0] == recordVersion6 {
+		ipLen = 16
+	}
+	if len(p) < 13+ipLen || (p[0] != recordVersion && p[0] != recordVersion6) {
 		return Lease{}, fmt.Errorf("record of %d bytes, version %d: %w", len(p), p[0], errTorn)
 	}
-	l := Lease{State: State(p[1]), IP: netip.AddrFrom4([4]byte(p[2:6]))}
-	l.Expiry = time.Unix(int64(binary.BigEndian.Uint64(p[6:14])), 0)
-	rest := p[14:]
+	l := Lease{State: State(p[1])}
+	if ipLen == 16 {
+		l.IP = netip.AddrFrom16([16]byte(p[2:18]))
+	} else {
+		l.IP = netip.AddrFrom4([4]byte(p[2:6]))
+	}
+	l.Expiry = time.Unix(int64(binary.BigEndian.Uint64(p[2+ipLen:10+ipLen])), 0)
+	rest := p[10+ipLen:]
 	var fields [3][]byte
 	for i := range fields {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
