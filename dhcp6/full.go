@@ -181,6 +181,7 @@ func (h *Handler) addIAs(m *dhcpv6.Message, r *request, ip netip.Addr, ok bool, 
 // section 18.3.3).
 func (h *Handler) confirm(r *request, sn *config.Subnet) *dhcpv6.Message {
 	if sn == nil {
+		h.Metrics.Ignored.Add(1)
 		return nil
 	}
 	code, text := iana.StatusSuccess, "all addresses on link"
@@ -194,6 +195,7 @@ func (h *Handler) confirm(r *request, sn *config.Subnet) *dhcpv6.Message {
 		}
 	}
 	if n == 0 {
+		h.Metrics.Ignored.Add(1)
 		return nil
 	}
 	m := h.base(r, dhcpv6.MessageTypeReply)
