@@ -26,7 +26,7 @@ func TestParseErrors(t *testing.T) {
 
 		// unknown keys and types
 		{"unknown top-level key", "server: {}\nmachine: []\n", `x.yaml:2: machine: unknown key (did you mean "machines"?)`},
-		{"unknown key far from any", "zzzzzz: 1\n", `x.yaml:1: zzzzzz: unknown key (known keys: cluster, default_profile, dhcp, groups, machines, profiles, server)`},
+		{"unknown key far from any", "zzzzzz: 1\n", `x.yaml:1: zzzzzz: unknown key (known keys: cluster, default_profile, dhcp, groups, machines, profiles, server, timeline)`},
 		{"unknown machine key", profilesOK + "machines:\n  - mac: 52:54:00:00:00:01\n  - macc: 52:54:00:00:00:02\n",
 			`x.yaml:5: machines[1].macc: unknown key (did you mean "mac"?)`},
 		{"unknown profile key", "profiles:\n  demo:\n    kernal: vmlinuz\n",

@@ -21,6 +21,8 @@ type Config struct {
 	DefaultProfile string             `yaml:"default_profile"`
 	// Cluster: several instances sharing an etcd store (docs/cluster.md).
 	Cluster Cluster `yaml:"cluster"`
+	// Timeline: the per-machine boot timeline (docs/observe.md).
+	Timeline Timeline `yaml:"timeline"`
 
 	// File is the name the inventory was read from, for messages.
 	File string `yaml:"-"`

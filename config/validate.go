@@ -35,6 +35,7 @@ func validate(cfg *Config, file string, lines map[string]int) Errors {
 	v.http()
 	v.cluster()
 	v.service()
+	v.timeline()
 	return v.errs
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/internal/logx"
 	"github.com/rackboot/rackboot/leases"
 )
@@ -99,6 +100,9 @@ type HandlerConfig struct {
 	// Prefer, when set, says which addresses the pools hand out first
 	// (PoolConfig.Prefer; a cluster member's own, docs/cluster.md).
 	Prefer func(netip.Addr) bool
+	// Events, when set, receives one event per exchange (package events);
+	// nil: no events.
+	Events events.Sink
 }
 
 // Handler implements the server side of RFC 2131 (section 4.3): it picks
@@ -114,6 +118,7 @@ type Handler struct {
 	probeTO time.Duration
 	goProbe func(func()) bool
 	limiter *rateLimiter
+	events  events.Sink
 	Metrics Metrics
 
 	aheadSize  int
@@ -141,7 +146,7 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 	h := &Handler{
 		inv: c.Inventory, srv: c.Server, log: c.Log, now: c.Now,
 		prober: c.Prober, probeTO: c.ProbeTimeout, goProbe: c.Go,
-		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now),
+		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now), events: c.Events,
 
 		aheadSize: c.ProbeAhead, aheadFresh: cmp0(c.ProbeFresh, DefaultProbeFresh), aheadKick: make(chan struct{}, 1),
 	}
@@ -195,6 +200,7 @@ func (h *Handler) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 		h.Metrics.Ignored.Add(1)
 		h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "giaddr": req.GatewayIPAddr.String()}).
 			Debug("dhcp: no subnet serves this request, ignored")
+		h.emitIgnored(req, "no subnet serves this request")
 		return
 	}
 	switch req.MessageType() {
@@ -266,6 +272,7 @@ func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHC
 	if !sn.pool.Has(hold.Key) && !h.limiter.allow(req.GatewayIPAddr) {
 		h.Metrics.RateLimited.Add(1)
 		h.clientLog(req, c).Debug("dhcp: over max_new_leases_per_second, DISCOVER dropped")
+		h.emit(req, c, "", netip.Addr{}, &d, "", "over max_new_leases_per_second, dropped")
 		return
 	}
 	want, _ := dhcpwire.AddrOf(req.RequestedIPAddress())
@@ -512,6 +519,7 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 	case ip.IsValid():
 		h.Metrics.Acks.Add(1)
 	}
+	h.emit(req, c, mt.String(), ip, &d, bf.File, "")
 	if h.infoEnabled() {
 		entry := h.clientLog(req, c).WithField("ip", ip)
 		if !boots {
@@ -527,6 +535,7 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 // nak builds a DHCPNAK (RFC 2131 section 4.3.2, table 3).
 func (h *Handler) nak(req *dhcpv4.DHCPv4, c dhcpwire.Client, why string) *dhcpv4.DHCPv4 {
 	h.Metrics.Naks.Add(1)
+	h.emit(req, c, "NAK", netip.Addr{}, nil, "", why)
 	if h.infoEnabled() {
 		h.clientLog(req, c).WithField("reason", why).Info("dhcp nak")
 	}

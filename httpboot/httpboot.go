@@ -16,6 +16,7 @@ import (
 
 	"github.com/rackboot/rackboot/assets"
 	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/events"
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/internal/logx"
@@ -61,6 +62,20 @@ type Options struct {
 	API http.Handler
 	// Log receives one Info line per request; nil discards.
 	Log logrus.FieldLogger
+	// Events, when set, receives one event per script, config and asset
+	// request (package events), with the machine's MAC when the request or
+	// an earlier one from its address named it; nil: none.
+	Events events.Sink
+	// Mounts are more handlers on this server (the API, the dashboard),
+	// matched before the boot routes: a Prefix ending in "/" matches the
+	// paths under it, any other (and "/") only itself.
+	Mounts []Mount
+}
+
+// Mount is a handler served at Prefix.
+type Mount struct {
+	Prefix  string
+	Handler http.Handler
 }
 
 // Server answers iPXE clients, config requests and pixiecore over HTTP.
@@ -73,6 +88,8 @@ type Server struct {
 	metrics   http.Handler
 	api       http.Handler
 	log       logrus.FieldLogger
+	events    events.Sink
+	mounts    []Mount
 	macs      *macBook
 	srv       *http.Server
 }
@@ -88,6 +105,8 @@ func New(o Options) *Server {
 		metrics:   o.Metrics,
 		api:       o.API,
 		log:       o.Log,
+		events:    o.Events,
+		mounts:    o.Mounts,
 		macs:      newMACBook(macBookSize),
 	}
 	s.log = logx.OrDiscard(s.log)
@@ -198,6 +217,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.api.ServeHTTP(w, r)
 		return
 	}
+	if m := s.mount(p); m != nil {
+		m.ServeHTTP(w, r)
+		return
+	}
 	h, sig := s.rendered(p), ""
 	for _, suffix := range []string{signatureSuffixSig, signatureSuffixAsc} {
 		if base, ok := strings.CutSuffix(p, suffix); ok && s.rendered(base) != nil {
@@ -215,11 +238,32 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h == nil {
+		markStep(w, events.StepUnknown)
 		s.serveAsset(w, r)
 		return
 	}
+	markStep(w, stepOf(p))
 	writeDeadline(w, scriptWriteTimeout)
 	s.write(w, s.sign(h(w, r), sig))
+}
+
+// mount returns the mounted handler for path p, or nil.
+func (s *Server) mount(p string) http.Handler {
+	for _, m := range s.mounts {
+		if p == m.Prefix || m.Prefix != "/" && strings.HasSuffix(m.Prefix, "/") && strings.HasPrefix(p, m.Prefix) {
+			return m.Handler
+		}
+	}
+	return nil
+}
+
+// stepOf says what a rendered path is in a boot.
+func stepOf(p string) events.Step {
+	switch p {
+	case "/ignition", "/cloud-config", "/generic", "/metadata":
+		return events.StepConfig
+	}
+	return events.StepScript
 }
 
 // withPath returns a shallow copy of r for path p (a signature request

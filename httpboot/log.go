@@ -4,10 +4,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/events"
 )
 
 // logRequests logs every request once, at Info, when it is done: method,
@@ -28,19 +33,59 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			"remote":   r.RemoteAddr,
 			"duration": time.Since(start),
 		}
-		if mac := r.URL.Query().Get(paramMAC); mac != "" {
-			fields["mac"] = mac
-			if hw, err := net.ParseMAC(mac); err == nil {
-				s.macs.remember(r.RemoteAddr, hw.String())
+		mac := ""
+		if q := r.URL.Query().Get(paramMAC); q != "" {
+			mac = q
+			if hw, err := net.ParseMAC(q); err == nil {
+				mac = hw.String()
+				s.macs.remember(r.RemoteAddr, mac)
 			}
-		} else if mac := s.macs.lookup(r.RemoteAddr); mac != "" {
+		} else {
+			mac = s.macs.lookup(r.RemoteAddr)
+		}
+		if mac != "" {
 			fields["mac"] = mac
 		}
 		for k, v := range rec.fields {
 			fields[k] = v
 		}
 		s.log.WithFields(fields).Info("http request")
+		s.emit(r, rec, mac, time.Since(start))
 	})
+}
+
+// emit tells the event sink about a machine's request (a script, config or
+// asset; not the API or the dashboard).
+func (s *Server) emit(r *http.Request, rec *recorder, mac string, took time.Duration) {
+	if s.events == nil || !rec.machine {
+		return
+	}
+	ev := events.Event{
+		Time: time.Now(), Kind: events.KindHTTP, File: r.URL.Path, Step: rec.step, Status: rec.status,
+		Bytes: rec.bytes, Duration: took, Profile: rec.profile, Kernel: rec.kernel, Initrd: rec.initrd,
+	}
+	if mac != "" {
+		ev.MAC, _ = events.ParseMAC(mac)
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		ev.Addr = ap.Addr().Unmap()
+	}
+	s.events.Emit(ev)
+}
+
+// markStep says that the request is a machine's, and what step of a boot.
+func markStep(w http.ResponseWriter, step events.Step) {
+	if rec, ok := w.(*recorder); ok {
+		rec.machine, rec.step = true, step
+	}
+}
+
+// noteProfile records the profile a script was rendered from, for the
+// request's event: the timeline learns the kernel and initrd names from it.
+func noteProfile(w http.ResponseWriter, p *config.Profile) {
+	if rec, ok := w.(*recorder); ok && p != nil {
+		rec.profile, rec.kernel, rec.initrd = p.Name, p.Kernel, strings.Join(p.Initrd, " ")
+	}
 }
 
 // annotate adds a field to the request's log line; it does nothing when w
@@ -58,6 +103,10 @@ type recorder struct {
 	bytes       int64
 	wroteHeader bool
 	fields      logrus.Fields
+	// For the request's event: a machine's request, its step, the profile.
+	machine                 bool
+	step                    events.Step
+	profile, kernel, initrd string
 }
 
 func (rec *recorder) WriteHeader(code int) {

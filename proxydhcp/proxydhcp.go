@@ -5,12 +5,14 @@ package proxydhcp
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/internal/logx"
 )
 
@@ -38,15 +40,17 @@ type Responder struct {
 	inv      func() *boot.Inventory
 	srv      boot.Server
 	log      logrus.FieldLogger
+	events   events.Sink
 	Counters Counters
 }
 
 var _ dhcpwire.Responder = (*Responder)(nil)
 
 // New returns a responder that advertises srv and asks inv what each
-// client boots. A nil log logs nothing.
-func New(inv func() *boot.Inventory, srv boot.Server, log logrus.FieldLogger) *Responder {
-	return &Responder{inv: inv, srv: srv, log: logx.OrDiscard(log)}
+// client boots. A nil log logs nothing; sink, when not nil, receives an
+// event for every request answered or ignored (package events).
+func New(inv func() *boot.Inventory, srv boot.Server, log logrus.FieldLogger, sink events.Sink) *Responder {
+	return &Responder{inv: inv, srv: srv, log: logx.OrDiscard(log), events: sink}
 }
 
 // Respond implements dhcpwire.Responder for port 67: a DISCOVER gets a
@@ -107,6 +111,7 @@ func (r *Responder) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) *dhcpv4.DHC
 		r.ignore(req, d.Next.Why)
 		return nil
 	}
+	r.emit(req, c, mt.String(), &d, bf.File, "")
 	reply := dhcpwire.NewReply(req, mt, r.srv.Addr)
 	reply.ServerIPAddr = r.srv.Addr.AsSlice()
 	bf.ForProxy(c).Apply(reply)
@@ -119,6 +124,30 @@ func (r *Responder) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) *dhcpv4.DHC
 
 func (r *Responder) ignore(req *dhcpv4.DHCPv4, why string) {
 	r.Counters.Ignored.Add(1)
+	if r.events != nil {
+		r.emit(req, dhcpwire.Classify(req), "", nil, "", why)
+	}
 	r.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "type": req.MessageType().String()}).
 		Debug("proxydhcp: ignored: " + why)
+}
+
+// emit tells the sink about one request: the reply sent ("" for none),
+// the boot file and the decision, or why it was ignored.
+func (r *Responder) emit(req *dhcpv4.DHCPv4, c dhcpwire.Client, reply string, d *boot.Decision, bootFile, why string) {
+	if r.events == nil {
+		return
+	}
+	ev := events.Event{
+		Time: time.Now(), MAC: events.MACOf(req.ClientHWAddr), Kind: events.KindProxyDHCP,
+		Message: req.MessageType().String(), Reply: reply, Class: c.Facts.Class.String(),
+		Arch: uint16(c.Facts.Arch), HasArch: c.Facts.HasArch, Hostname: c.Facts.Hostname,
+		BootFile: bootFile, Reason: why,
+	}
+	if a, ok := dhcpwire.AddrOf(req.ClientIPAddr); ok {
+		ev.Addr = a
+	}
+	if d != nil && d.Profile != nil {
+		ev.Profile, ev.Via, ev.Group = d.Profile.Name, d.Source.String(), d.Group
+	}
+	r.events.Emit(ev)
 }

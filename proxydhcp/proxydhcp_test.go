@@ -15,6 +15,7 @@ import (
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/dhcpwire"
+	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/internal/testinv"
 )
 
@@ -30,7 +31,7 @@ func newResponder(t testing.TB, defaultProfile string) *Responder {
 		y += "default_profile: " + defaultProfile + "\n"
 	}
 	inv := boot.NewInventory(testinv.Parse(t, y))
-	return New(func() *boot.Inventory { return inv }, boot.Server{Addr: serverAddr, HTTPPort: 8080}, nil)
+	return New(func() *boot.Inventory { return inv }, boot.Server{Addr: serverAddr, HTTPPort: 8080}, nil, nil)
 }
 
 // answer has r answer q as if it came in on port (67 or 4011).
@@ -220,4 +221,23 @@ func mustBytes(mt dhcpv4.MessageType, mods ...dhcpv4.Modifier) []byte {
 func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
 	golden.Check(t, path, []byte(got))
+}
+
+func TestEvents(t *testing.T) {
+	inv := boot.NewInventory(testinv.Parse(t, "profiles: {demo: {kernel: vmlinuz}}\ndefault_profile: demo\n"))
+	var got events.Collector
+	r := New(func() *boot.Inventory { return inv }, boot.Server{Addr: serverAddr, HTTPPort: 8080}, nil, &got)
+	answer(r, 67, req(t, dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64)...))
+	answer(r, 67, req(t, dhcpv4.MessageTypeDiscover))
+	evs := got.Events()
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2: %+v", len(evs), evs)
+	}
+	if e := evs[0]; e.Kind != events.KindProxyDHCP || e.Reply != "OFFER" || e.BootFile != "ipxe.efi" || e.Profile != "demo" ||
+		e.Via != "default_profile" || e.Class != "pxe" || e.MAC.String() != "52:54:00:12:34:56" {
+		t.Errorf("offer event = %+v", e)
+	}
+	if e := evs[1]; e.Reply != "" || e.Class != "plain" || e.Reason == "" {
+		t.Errorf("ignored event = %+v", e)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"github.com/rackboot/rackboot/assets"
+	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/internal/logx"
 )
 
@@ -73,6 +74,9 @@ type Options struct {
 	// of GOMAXPROCS, at least 1; negative: none.
 	BlockingTransfers int
 	Log               logrus.FieldLogger
+	// Events, when set, receives one event per transfer or refusal
+	// (package events), attributed by the client's address; nil: none.
+	Events events.Sink
 }
 
 // Counters are the server's running totals.
@@ -247,6 +251,7 @@ func (s *Server) handle(listen net.PacketConn, pkt []byte, client *net.UDPAddr, 
 func (s *Server) refuse(listen net.PacketConn, client *net.UDPAddr, file string, code uint16, msg string, why error) {
 	s.Counters.Failed.Add(1)
 	s.log.WithFields(logrus.Fields{"client": client.String(), "file": file, "code": code}).WithError(why).Info("tftp refused")
+	s.emit(client, file, 0, 0, int(code), msg)
 	listen.WriteTo(appendError(nil, code, msg), client)
 }
 
@@ -277,6 +282,7 @@ func (s *Server) transfer(req request, client *net.UDPAddr, local *net.UDPAddr, 
 	if err != nil {
 		s.Counters.Failed.Add(1)
 		log.WithError(err).Info("tftp refused")
+		s.emit(client, req.filename, 0, time.Since(start), int(code), errorMessage(code))
 		conn.Write(appendError(nil, code, errorMessage(code)))
 		return
 	}
@@ -289,8 +295,10 @@ func (s *Server) transfer(req request, client *net.UDPAddr, local *net.UDPAddr, 
 	if err != nil {
 		s.Counters.Failed.Add(1)
 		log.WithError(err).Warn("tftp transfer failed")
+		s.emit(client, req.filename, n, time.Since(start), 0, err.Error())
 		return
 	}
+	s.emit(client, req.filename, n, time.Since(start), 0, "")
 	s.Counters.Transfers.Add(1)
 	s.Counters.Bytes.Add(uint64(n))
 	log.Info("tftp transfer")
@@ -397,4 +405,16 @@ func clientAddr(a *net.UDPAddr) netip.Addr {
 func memFile(name string, body []byte) *assets.File {
 	r := strings.NewReader(string(body))
 	return &assets.File{ReadSeeker: r, Closer: io.NopCloser(r), Name: name, Size: int64(len(body)), ModTime: time.Now()}
+}
+
+// emit tells the event sink about a transfer: bytes sent, how long it
+// took, and the error code and message when it failed.
+func (s *Server) emit(client *net.UDPAddr, file string, n int64, took time.Duration, code int, errMsg string) {
+	if s.opt.Events == nil {
+		return
+	}
+	s.opt.Events.Emit(events.Event{
+		Time: time.Now(), Kind: events.KindTFTP, Addr: clientAddr(client), File: file,
+		Bytes: n, Duration: took, Status: code, Error: errMsg,
+	})
 }

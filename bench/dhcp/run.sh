@@ -8,6 +8,7 @@
 #
 #   bench/dhcp/run.sh [SERVERS...]      (default: responder rackboot kea dnsmasq)
 #   STEP_SECONDS=10 LADDER="1000 2000" CLIENTS=60000 bench/dhcp/run.sh rackboot
+#   bench/dhcp/run.sh rackboot-notimeline rackboot    (timeline off, then on)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -60,8 +61,9 @@ start_server() {
 	responder)
 		ip netns exec $NS_S "$WORK/responder" -server-id $SRV >"$dir/log" 2>&1 &
 		;;
-	rackboot|rackboot-probe)
+	rackboot|rackboot-probe|rackboot-notimeline)
 		local cd=false; [ $name = rackboot-probe ] && cd=true
+		local tl=true; [ $name = rackboot-notimeline ] && tl=false
 		cat >"$dir/rackboot.yaml" <<YAML
 server:
   interface: rbb-s
@@ -76,6 +78,8 @@ dhcp:
     - cidr: 10.64.0.0/12
       range: $POOL_FIRST-$POOL_LAST
       lease_time: 1h
+timeline:
+  enabled: $tl
 profiles:
   local: {local: true}
 default_profile: local

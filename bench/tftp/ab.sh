@@ -8,7 +8,9 @@
 #
 #   bench/tftp/ab.sh BLKSIZE ROUNDS NAME=BINARY[:VAR=VALUE] ...
 #   bench/tftp/ab.sh 512 5 old=/tmp/rackboot-old new=bin/rackboot
+#   bench/tftp/ab.sh 512 5 on=bin/rackboot off=bin/rackboot:TIMELINE=off
 #
+# TIMELINE=off runs that server with timeline.enabled: false (no events).
 # Each round prints MB/s for one 30 MB fetch from every server, in order.
 set -uo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 BLKSIZE ROUNDS NAME=BINARY[:VAR=VALUE] ..." >&2; exit 2; }
@@ -39,6 +41,7 @@ server:
 dhcp:
   mode: off
 Y
+  case $envv in *TIMELINE=off*) echo "timeline: {enabled: false}" >> $W/$port.yaml ;; esac
   ip netns exec $NS env $envv $bin serve --config $W/$port.yaml --interface lo --log-level warn > $W/$port.log 2>&1 & PIDS+=($!); PORT[$name]=$port; PID[$name]=$!
 done
 ip netns exec $NS env LD_LIBRARY_PATH=$CACHE/root/lib/x86_64-linux-gnu:$CACHE/root/usr/lib/x86_64-linux-gnu $CACHE/root/usr/sbin/in.tftpd -4 --foreground --listen --secure --user root --address 127.0.0.1:2069 $W/root > $W/hpa.log 2>&1 & PIDS+=($!)

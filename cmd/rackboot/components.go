@@ -51,7 +51,7 @@ func (c *httpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	}
 	c.srv = httpboot.New(httpboot.Options{
 		Inventory: c.d.inv.Load, Assets: c.d.assets, Log: c.d.log, Signer: signer, TFTPPort: cfg.Server.TFTPPort,
-		Metrics: c.d.metrics, BaseURL: c.d.server.BaseURL(), API: c.d.api,
+		Metrics: c.d.metrics, BaseURL: c.d.server.BaseURL(), API: c.d.api, Events: c.d.sink(), Mounts: c.d.mounts(),
 	})
 	go func() {
 		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
@@ -97,7 +97,7 @@ func (c *tftpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	}}
 	addGRUBConfigs(gen, grub.NewResolver(c.d.inv.Load).WithCmdline(c.web.srv.Cmdline))
 	c.srv = tftp.New(tftp.Options{
-		Files: c.d.assets, Log: c.d.log, MaxTransfers: cfg.Server.TFTPMaxTransfers,
+		Files: c.d.assets, Log: c.d.log, MaxTransfers: cfg.Server.TFTPMaxTransfers, Events: c.d.sink(),
 		Generated: gen,
 	})
 	if err := c.d.metrics.Add("tftp", c.srv.Counters.Snapshot); err != nil {
@@ -183,6 +183,7 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 		OfferHold: time.Duration(cfg.OfferHold), DeclineHold: time.Duration(cfg.DeclineHold),
 		ProbeTimeout: time.Duration(cfg.ProbeTimeout), MaxNewLeasesPerSecond: cfg.MaxNewLeasesPerSecond,
 		Prefer: c.d.cluster.prefer(),
+		Events: c.d.sink(),
 	}
 	if cfg.ConflictDetection == nil || *cfg.ConflictDetection {
 		if c.prober, err = dhcpsock.NewNetProber(rt.ifi); err != nil {
@@ -250,7 +251,7 @@ func (c *proxyComponent) Start(ctx context.Context, fail context.CancelCauseFunc
 		bs.Close()
 		return err
 	}
-	r := proxydhcp.New(c.d.inv.Load, c.d.server, c.d.log)
+	r := proxydhcp.New(c.d.inv.Load, c.d.server, c.d.log, c.d.sink())
 	c.d.log.WithFields(logrus.Fields{"interface": rt.ifi.Name, "address": rt.addr}).
 		Info("proxydhcp: answering PXE clients beside the network's DHCP server (port 67 read through a raw socket, boot server on port 4011)")
 	port67 := dhcpwire.NewServer(conn, c.d.cluster.filter(r), dhcpwire.RouteRFC2131, c.d.log, 2)

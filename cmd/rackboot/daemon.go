@@ -16,6 +16,7 @@ import (
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcp"
 	"github.com/rackboot/rackboot/metrics"
+	"github.com/rackboot/rackboot/timeline"
 )
 
 // component is one server of the daemon. Start returns once it listens;
@@ -38,6 +39,7 @@ type daemon struct {
 	assets     *assets.Store
 	server     boot.Server
 	metrics    *metrics.Registry
+	timeline   *timeline.Store
 	log        *logrus.Logger
 	cluster    *clusterComponent
 	components []component
@@ -69,9 +71,12 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	d.api, d.started = http.NewServeMux(), time.Now()
 	d.routes()
 	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
+	if err := d.newTimeline(); err != nil {
+		return nil, err
+	}
 	web := newHTTPComponent(d)
 	d.cluster = newClusterComponent(d)
-	d.components = []component{web, newTFTPComponent(d, web), d.cluster}
+	d.components = []component{&timelineComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}
 	switch cfg.DHCP.Mode {
 	case config.ModeFull:
 		d.components = append(d.components, newDHCPComponent(d))
