@@ -48,3 +48,21 @@ func TestNoEvents(t *testing.T) {
 		t.Fatal("no offer")
 	}
 }
+
+func TestUsage(t *testing.T) {
+	h := testHandler(t, "demo", nil)
+	before := h.Usage()
+	if len(before) == 0 || before[0].InUse != 0 || before[0].Free != before[0].Size || before[0].Size == 0 {
+		t.Fatalf("usage before any lease = %+v", before)
+	}
+	mac := net.HardwareAddr{2, 0, 0, 0, 0, 7}
+	o := h.Handle(request(t, dhcpv4.MessageTypeDiscover, mac))
+	if u := h.Usage()[0]; u.Offered != 1 || u.Free != u.Size-1 {
+		t.Errorf("after an OFFER: %+v", u)
+	}
+	h.Handle(request(t, dhcpv4.MessageTypeRequest, mac, dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(o.YourIPAddr)),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(serverAddr.AsSlice()))))
+	if u := h.Usage()[0]; u.InUse != 1 || u.Offered != 0 || u.Free != u.Size-1 || u.CIDR.String() != "192.0.2.0/24" {
+		t.Errorf("after an ACK: %+v", u)
+	}
+}

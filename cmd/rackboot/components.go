@@ -195,7 +195,10 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 		}
 		hc.Prober, hc.Go = c.prober, dhcp.NewProbeRunner(dhcp.DefaultProbers)
 	}
-	if c.h, err = dhcp.NewHandler(hc); err != nil {
+	if c.h, err = dhcp.NewHandler(hc); err == nil {
+		c.d.obs.dhcp.Store(c.h)
+	}
+	if err != nil {
 		conn.Close()
 		return err
 	}

@@ -40,6 +40,7 @@ type daemon struct {
 	server     boot.Server
 	metrics    *metrics.Registry
 	timeline   *timeline.Store
+	obs        observer
 	log        *logrus.Logger
 	cluster    *clusterComponent
 	components []component
@@ -74,6 +75,7 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	if err := d.newTimeline(); err != nil {
 		return nil, err
 	}
+	d.observe()
 	web := newHTTPComponent(d)
 	d.cluster = newClusterComponent(d)
 	d.components = []component{&timelineComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}

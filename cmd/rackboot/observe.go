@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/rackboot/rackboot/api"
+	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/dhcp"
 	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/httpboot"
 	"github.com/rackboot/rackboot/timeline"
@@ -30,6 +34,37 @@ func (d *daemon) newTimeline() error {
 
 // outcome is told each boot that ends or stalls (metrics hook).
 func (d *daemon) outcome(timeline.State, time.Duration) {}
+
+// observer is what the daemon shows about its machines: the API (and,
+// mounted at /, the dashboard) and the full DHCP server's handler for the
+// leases per subnet, set once it starts.
+type observer struct {
+	api  *api.API
+	dhcp atomic.Pointer[dhcp.Handler]
+}
+
+// observe registers the machines API on the daemon's /api/ mux.
+func (d *daemon) observe() {
+	o := api.Options{Inventory: d.inv.Load, Log: d.log, Leases: d.leases()}
+	if d.timeline != nil {
+		o.Timeline, o.Reports = d.timeline, d.timeline
+	}
+	d.obs.api = api.New(o)
+	d.obs.api.Register(d.api)
+}
+
+// leases is the pool usage of the full DHCP server, nil in other modes.
+func (d *daemon) leases() func() []dhcp.Usage {
+	if d.cfg.DHCP.Mode != config.ModeFull {
+		return nil
+	}
+	return func() []dhcp.Usage {
+		if h := d.obs.dhcp.Load(); h != nil {
+			return h.Usage()
+		}
+		return nil
+	}
+}
 
 // sink is where the servers send their events: the timeline, or nil.
 func (d *daemon) sink() events.Sink {
@@ -60,7 +95,10 @@ func (c *timelineComponent) Start(ctx context.Context, fail context.CancelCauseF
 	return nil
 }
 
-func (c *timelineComponent) Stop(context.Context) { c.stop() }
+func (c *timelineComponent) Stop(context.Context) {
+	c.d.obs.api.Shutdown()
+	c.stop()
+}
 
 // mounts are the handlers the HTTP server serves beside the boot routes.
 func (d *daemon) mounts() []httpboot.Mount { return nil }
