@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 STEP_SECONDS=${STEP_SECONDS:-10}
 CLIENTS=${CLIENTS:-60000}
-LADDER=${LADDER:-"250 500 1000 2000 4000 6000 8000 9000 10000 11000 12000 14000"}
+LADDER=${LADDER:-"1000 2000 4000 6000 8000 10000 11000 12000 13000 14000 15000 16000 18000 20000"}
 MAX_DROP=${MAX_DROP:-2.5}
 SERVERS=${*:-responder rackboot kea dnsmasq}
 NS_S=rbbench-s-$$ NS_C=rbbench-c-$$
@@ -86,12 +86,16 @@ default_profile: local
 YAML
 		ip netns exec $NS_S "$RACKBOOT" serve --config "$dir/rackboot.yaml" --log-level warn >"$dir/log" 2>&1 &
 		;;
-	kea)
+	kea|kea-mt)
+		# kea: raw socket, single-threaded (Kea 2.2's defaults), the faster
+		# here; kea-mt: UDP socket and two threads.
+		local sock=raw mt='"enable-multi-threading": false'
+		[ $name = kea-mt ] && sock=udp mt='"enable-multi-threading": true, "thread-pool-size": 2, "packet-queue-size": 64'
 		cat >"$dir/kea.json" <<JSON
 { "Dhcp4": {
-  "interfaces-config": { "interfaces": ["rbb-s"], "dhcp-socket-type": "udp" },
+  "interfaces-config": { "interfaces": ["rbb-s"], "dhcp-socket-type": "$sock" },
   "lease-database": { "type": "memfile", "persist": true, "name": "$dir/kea-leases4.csv", "lfc-interval": 0 },
-  "multi-threading": { "enable-multi-threading": true, "thread-pool-size": 2, "packet-queue-size": 64 },
+  "multi-threading": { $mt },
   "valid-lifetime": 3600,
   "subnet4": [ { "id": 1, "subnet": "10.64.0.0/12", "pools": [ { "pool": "$POOL_FIRST - $POOL_LAST" } ] } ],
   "loggers": [ { "name": "kea-dhcp4", "severity": "WARN", "output_options": [ { "output": "$dir/kea.log" } ] } ]
@@ -114,22 +118,36 @@ JSON
 # (ip netns exec replaces itself with the server).
 cpu_ticks() { awk '{print $14+$15}' /proc/"$PID"/stat; }
 
-# step NAME RATE: one perfdhcp run; prints "rate acks_per_s drop_pct cpu_us_per_exchange".
+# step NAME RATE: one perfdhcp run; prints "rate acks_per_s drop_pct
+# cpu_us_per_exchange offer_delay_ms ack_delay_ms" (perfdhcp's average
+# DISCOVER-OFFER and REQUEST-ACK delays). PXE=1 adds a PXE ROM's options
+# 60 and 93; PROFILE=1 records a CPU profile of the server with perf.
 step() {
 	local name=$1 rate=$2 dir=$WORK/$1-$2
 	start_server "$name" "$dir"
 	local t0 c0; c0=$(cpu_ticks)
-	ip netns exec $NS_C timeout $((STEP_SECONDS + 20)) perfdhcp -4 -l rbb-c -r "$rate" -R "$CLIENTS" \
+	local pxe=()
+	[ "${PXE:-0}" = 1 ] && pxe=(-o 60,505845436c69656e743a417263683a30303030303a554e44493a303032303031 -o 93,0000)
+	local perf=
+	if [ "${PROFILE:-0}" = 1 ]; then
+		perf record -F 999 -g -p "$PID" -o "$dir/perf.data" >/dev/null 2>&1 & perf=$!
+	fi
+	ip netns exec $NS_C timeout $((STEP_SECONDS + 20)) perfdhcp -4 -l rbb-c -r "$rate" -R "$CLIENTS" "${pxe[@]}" \
 		-p "$STEP_SECONDS" $SRV >"$dir/perfdhcp.out" 2>&1 || true
+	if [ -n "$perf" ]; then
+		kill -INT $perf; wait $perf 2>/dev/null || true
+		perf report -i "$dir/perf.data" --no-children --percent-limit 1.5 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25 >"$ROOT/bench/dhcp/profile-$name-$rate.txt" || true
+	fi
 	local c1; c1=$(cpu_ticks)
 	stop_server
 	awk -v rate="$rate" -v secs="$STEP_SECONDS" -v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" '
 		/Statistics for: DISCOVER-OFFER/ {sec="do"} /Statistics for: REQUEST-ACK/ {sec="ra"}
 		/^sent packets:/ {sent[sec]=$3} /^received packets:/ {recv[sec]=$3}
+		/^avg delay:/ {delay[sec]=$3}
 		END {
 			d = sent["do"] ? 100 * (1 - recv["ra"] / sent["do"]) : 100
 			cpu = recv["ra"] ? ticks / hz * 1e6 / recv["ra"] : 0
-			printf "%d %.0f %.2f %.1f\n", rate, recv["ra"] / secs, d, cpu
+			printf "%d %.0f %.2f %.1f %.3f %.3f\n", rate, recv["ra"] / secs, d, cpu, delay["do"], delay["ra"]
 		}' "$dir/perfdhcp.out"
 }
 
@@ -154,24 +172,56 @@ restart_memory() {
 	stop_server
 }
 
+# flood FIRST LAST: rackboot with the pool FIRST-LAST (conflict detection
+# on) takes 100,000 DISCOVERs from distinct random MACs that never REQUEST
+# (perfdhcp -i, 5,000/s for 20 s); prints its peak resident memory, its
+# counters, and whether clients asking afterwards (perfdhcp, full DORA, 20
+# clients) get addresses.
+flood() {
+	local dir=$WORK/flood-$1 saved_first=$POOL_FIRST saved_last=$POOL_LAST
+	POOL_FIRST=$1 POOL_LAST=$2
+	start_server rackboot-probe "$dir"
+	POOL_FIRST=$saved_first POOL_LAST=$saved_last
+	local rss0 peak=0 r
+	rss0=$(awk '/VmRSS/{print $2}' /proc/"$PID"/status)
+	ip netns exec $NS_C timeout 40 perfdhcp -4 -l rbb-c -i -r 5000 -R 16000000 -p 20 $SRV >"$dir/flood.out" 2>&1 &
+	local fl=$!
+	while kill -0 $fl 2>/dev/null; do
+		r=$(awk '/VmRSS/{print $2}' /proc/"$PID"/status); [ "$r" -gt "$peak" ] && peak=$r
+		sleep 0.2
+	done
+	wait $fl || true
+	awk '/Statistics for: DISCOVER-OFFER/ {s=1} s && /^sent packets:/ {sent=$3} s && /^received packets:/ {print "flood: DISCOVERs sent " sent ", OFFERs received " $3; exit}' "$dir/flood.out"
+	echo "flood pool $1-$2: resident memory $((rss0 / 1024)) MiB before, peak $((peak / 1024)) MiB during, $(( $(awk '/VmRSS/{print $2}' /proc/"$PID"/status) / 1024 )) MiB after"
+	ip netns exec $NS_S curl -s "http://$SRV:18080/metrics" | grep -E '^rackboot_dhcp_(offers|acks|pool_exhausted|dropped|probe_busy|offers_ready|offers_probed)_total' | tr '\n' ' '; echo
+	ip netns exec $NS_C timeout 20 perfdhcp -4 -l rbb-c -r 20 -R 20 -n 20 -p 5 $SRV >"$dir/after.out" 2>&1 || true
+	awk '/Statistics for: REQUEST-ACK/ {s=1} s && /^received packets:/ {print "after the flood: " $3 " of 20 new clients got an ACK"; exit}' "$dir/after.out"
+	stop_server
+}
+
 RESULTS=$WORK/results
 : >"$RESULTS"
 if [ "${RESTART:-1}" = 1 ]; then restart_memory; fi
+if [ "${FLOOD:-0}" = 1 ]; then
+	flood 10.65.0.1 10.65.3.254
+	flood $POOL_FIRST $POOL_LAST
+	exit 0
+fi
 for name in $SERVERS; do
 	best=0
 	echo "== $name"
 	for rate in $LADDER; do
-		read -r r got drop cpu < <(step "$name" "$rate")
-		echo "$name $r $got $drop $cpu" | tee -a "$RESULTS"
+		read -r r got drop cpu odelay adelay < <(step "$name" "$rate")
+		echo "$name $r $got $drop $cpu $odelay $adelay" | tee -a "$RESULTS"
 		if awk -v d="$drop" -v m="$MAX_DROP" 'BEGIN{exit !(d <= m)}'; then best=$got; else break; fi
 	done
 	echo "$name best $best" | tee -a "$RESULTS"
 done
 
 echo
-echo "| server | offered/s | ACKs/s | drops % | server CPU µs/exchange |"
-echo "|---|---:|---:|---:|---:|"
-awk '$2 != "best" {printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5}' "$RESULTS"
+echo "| server | offered/s | ACKs/s | drops % | server CPU µs/exchange | avg OFFER delay ms | avg ACK delay ms |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+awk '$2 != "best" {printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7}' "$RESULTS"
 echo
 echo "| server | highest ACKs/s with ≤${MAX_DROP}% drops |"
 echo "|---|---:|"

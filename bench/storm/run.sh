@@ -181,7 +181,7 @@ storm_mode() {
 			check "$name"
 			echo "# $(cut -d' ' -f1-3 /proc/loadavg) load before $name n=$n"
 			local u0; u0=$(srv_udp)
-			ip netns exec $NS_C "$WORK/storm" -iface $IF_C -n "$n" -spread "$SPREAD" -pids "$STACK_PIDS" -label "$name" || true
+			ip netns exec $NS_C "$WORK/storm" -iface $IF_C -n "$n" -spread "$SPREAD" -pids "$STACK_PIDS" -label "$name" ${STEPS:+-steps "$STEPS"} || true
 			echo "  server ns UDP (InDatagrams InErrors RcvbufErrors): $u0 -> $(srv_udp)"
 			[ "$name" = peers ] || ip netns exec $NS_S curl -s "http://$SRV:8080/metrics" |
 				grep -E '^rackboot_(dhcp_(received|dropped|offers|acks|naks|offers_ready|offers_probed|probe_busy)|tftp_(transfers|failed|busy))_total' | tr '\n' ' ' | sed 's/^/  /; s/rackboot_//g; s/_total//g'; echo
