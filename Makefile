@@ -80,7 +80,7 @@ unit:
 	$(GO) test -count=1 $(UNIT_PKGS)
 
 e2e: assets build payload
-	$(GO) test -v -count=1 -timeout 20m ./e2e
+	$(GO) test -v -count=1 -parallel 2 -timeout 28m ./e2e
 
 test: unit e2e
 

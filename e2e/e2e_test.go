@@ -26,10 +26,14 @@ func TestBootUEFI(t *testing.T) {
 
 // bootVM runs `lab.sh e2e mode` and fails with the script's output (rackboot's
 // log and the VM console) when the VM does not reach the payload.
+//
+// VM boots run in parallel with each other, two at a time (make e2e passes
+// -parallel 2): each lab is a namespace of its own.
 func bootVM(t *testing.T, mode string) { bootVMEnv(t, mode) }
 
 // bootVMEnv is bootVM with more environment (KEY=value) for lab.sh.
 func bootVMEnv(t *testing.T, mode string, env ...string) {
+	t.Parallel()
 	root := repoRoot(t)
 	requireLab(t, root)
 	runLab(t, root, env, "e2e", mode)
