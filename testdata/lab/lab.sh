@@ -20,7 +20,7 @@
 #                          iPXE EFI ROM),
 #                          or pxelinux (a BIOS VM whose profile has loader:
 #                          pxelinux: pxelinux.0, generated pxelinux.cfg, kernel
-#                          and initrd over TFTP; the console must show PXELINUX)
+#                          and initrd over TFTP, all in rackboot's TFTP log)
 #   lab.sh demo            boot one BIOS VM and narrate every step live
 #
 # Environment:
@@ -156,7 +156,7 @@ profiles:
   demo:
     kernel: vmlinuz
     initrd: [initrd.gz]
-    cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode"
+    cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode rackboot.host={{.Machine.Hostname}}"
 $([ "$mode" = pxelinux ] && echo '    loader: pxelinux')
 $(case $mode in *secureboot) echo '    loader: grub' ;; *sbipxe) echo '    loader: ipxe' ;; *sbauto) echo '    loader: auto' ;; esac)
 machines:
@@ -411,22 +411,26 @@ proxy_ok() {
 	log "$1: address from dnsmasq ($(grep -i "DHCPACK.*$VM_MAC" "$WORK/dnsmasq.log" | tail -1 | grep -o '192\.0\.2\.[0-9]*' | head -1)), boot information from rackboot"
 }
 
-# pxelinux_ok checks that the boot went through PXELINUX: its banner on the
-# console, and rackboot's log shows pxelinux.0, ldlinux.c32, a generated
-# pxelinux.cfg file and the kernel sent over TFTP.
+# pxelinux_ok checks that the boot went through PXELINUX: rackboot's log
+# shows pxelinux.0, ldlinux.c32, a generated pxelinux.cfg file and the
+# kernel sent over TFTP (the console's PXELINUX banner is reported).
 pxelinux_ok() {
 	local f
-	if ! tr -d '\r' <"$WORK/console.log" | grep -q 'PXELINUX [0-9]'; then
-		log "FAIL: pxelinux: no PXELINUX banner on the console"
-		return 1
-	fi
+	# Only PXELINUX asks for ldlinux.c32 and pxelinux.cfg/ names: the TFTP
+	# log below proves it ran. Its banner reaches the serial console only
+	# through SeaBIOS's screen-to-serial redraws; on a machine loaded with
+	# other VMs it once did not come through although the boot went through
+	# PXELINUX. So the banner (cursor sequences stripped) is only reported.
+	local banner
+	banner=$(tr -d '\r' <"$WORK/console.log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | grep -o 'PXELINUX [0-9][^ ]*' | head -1)
+	[ -n "$banner" ] || log "pxelinux: the PXELINUX banner did not come through on the serial console"
 	for f in pxelinux.0 ldlinux.c32 'pxelinux.cfg/[^ "]*' vmlinuz initrd.gz; do
 		if ! grep 'msg="tftp transfer"' "$WORK/rackboot.log" | grep -q "file=\"\?/\?$f"; then
 			log "FAIL: pxelinux: rackboot did not send $f over TFTP"
 			return 1
 		fi
 	done
-	log "pxelinux: $(grep -o 'PXELINUX [0-9][^ ]*' "$WORK/console.log" | head -1); TFTP: $(grep 'msg="tftp' "$WORK/rackboot.log" | grep -o 'file="\?[^ "]*' | sed 's/file="\?//' | tr '\n' ' ')"
+	log "pxelinux: ${banner:-banner not seen}; TFTP: $(grep 'msg="tftp' "$WORK/rackboot.log" | grep -o 'file="\?[^ "]*' | sed 's/file="\?//' | tr '\n' ' ')"
 }
 
 # secureboot_ok checks that the boot went through the signed chain under
@@ -476,6 +480,12 @@ cmd_e2e() {
 	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 		server_log_tail
 		die "FAIL: the VM booted but rackboot exited during the run"
+	fi
+	# The profile's cmdline is a template (docs/inventory.md), for iPXE
+	# scripts and generated pxelinux.cfg files alike.
+	if [[ $cmdline != *"rackboot.host=node1"* ]]; then
+		server_log_tail
+		die "FAIL: the kernel command line was not rendered as a template (want rackboot.host=node1): $cmdline"
 	fi
 	if ! metrics_ok "$mode"; then
 		server_log_tail
