@@ -94,6 +94,17 @@ func startLoopbackServer(t *testing.T, bin, grace string) *loopbackServer {
 	rand.Read(big)
 	must(t, os.MkdirAll(filepath.Join(dir, "assets"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "assets", "big"), big, 0o644))
+	file, httpAddr, tftpAddr := writeLoopbackConfig(t, dir, "  shutdown_grace: "+grace+"\n", "")
+	s := serveLoopback(t, bin, file, httpAddr, nil)
+	s.tftp, s.big = tftpAddr, big
+	return s
+}
+
+// writeLoopbackConfig writes dir/rackboot.yaml for a server on 127.0.0.1
+// (free ports, dhcp.mode: off), with more server keys and more top-level
+// YAML; it returns the file and the HTTP and TFTP addresses.
+func writeLoopbackConfig(t *testing.T, dir, server, more string) (file, httpAddr, tftpAddr string) {
+	t.Helper()
 	httpPort, tftpPort := freePort(t, "tcp"), freePort(t, "udp")
 	inv := fmt.Sprintf(`server:
   interface: lo
@@ -102,17 +113,23 @@ func startLoopbackServer(t *testing.T, bin, grace string) *loopbackServer {
   tftp_port: %d
   assets: %s
   data_dir: %s
-  shutdown_grace: %s
-dhcp: {mode: off}
+%sdhcp: {mode: off}
 profiles:
   disk: {local: true}
-default_profile: disk
-`, httpPort, tftpPort, filepath.Join(dir, "assets"), filepath.Join(dir, "data"), grace)
-	file := filepath.Join(dir, "rackboot.yaml")
+%s`, httpPort, tftpPort, filepath.Join(dir, "assets"), filepath.Join(dir, "data"), server, more)
+	file = filepath.Join(dir, "rackboot.yaml")
+	must(t, os.MkdirAll(filepath.Join(dir, "assets"), 0o755))
 	must(t, os.WriteFile(file, []byte(inv), 0o644))
-	s := &loopbackServer{log: &bytes.Buffer{}, http: fmt.Sprintf("127.0.0.1:%d", httpPort),
-		tftp: fmt.Sprintf("127.0.0.1:%d", tftpPort), big: big, exited: make(chan struct{})}
+	return file, fmt.Sprintf("127.0.0.1:%d", httpPort), fmt.Sprintf("127.0.0.1:%d", tftpPort)
+}
+
+// serveLoopback starts `rackboot serve --config file` with env added and
+// waits until HTTP answers at httpAddr.
+func serveLoopback(t *testing.T, bin, file, httpAddr string, env []string) *loopbackServer {
+	t.Helper()
+	s := &loopbackServer{log: &bytes.Buffer{}, http: httpAddr, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--config", file)
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	must(t, s.cmd.Start())
 	go func() { s.cmd.Wait(); close(s.exited) }()
@@ -128,6 +145,11 @@ default_profile: disk
 		if c, err := net.Dial("tcp", s.http); err == nil {
 			c.Close()
 			return s
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("rackboot exited during start-up\n%s", s.log.String())
+		default:
 		}
 		if time.Since(start) > 15*time.Second {
 			t.Fatalf("rackboot did not listen on %s within 15 s\n%s", s.http, s.log.String())

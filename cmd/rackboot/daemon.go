@@ -48,6 +48,7 @@ type daemon struct {
 	// api serves /api/: each feature registers its routes on it
 	// (api.go).
 	api     *http.ServeMux
+	apiAuth http.Handler // api behind the token check (adminAPI)
 	started time.Time
 }
 
@@ -71,6 +72,9 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	d.reload = newReloader(d.inv, ov, log, data)
 	d.api, d.started = http.NewServeMux(), time.Now()
 	d.routes()
+	if err := d.adminAPI(); err != nil {
+		return nil, err
+	}
 	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
 	if err := d.newTimeline(); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/rackboot/rackboot/admin"
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 )
@@ -31,6 +32,11 @@ type reloader struct {
 	build func(*config.Config) *boot.Inventory // nil: boot.NewInventory
 	now   func() time.Time                     // nil: time.Now
 	first *config.Config                       // the one started with: its server and dhcp run
+
+	// The admin API's entries (entries.go), merged into every file read.
+	store                  *admin.Store
+	data                   []byte // the file in force, as read
+	fileMACs, fileProfiles map[string]bool
 
 	mu     sync.Mutex // serialises reloads and guards status
 	status reloadStatus
@@ -60,7 +66,11 @@ type reloadError struct {
 // newReloader returns the reloader for the inventory in inv, read from
 // data (nil for the embedded default) at start.
 func newReloader(inv *atomic.Pointer[boot.Inventory], ov overrides, log logrus.FieldLogger, data []byte) *reloader {
-	r := &reloader{inv: inv, ov: ov, log: log, first: inv.Load().Config()}
+	r := &reloader{inv: inv, ov: ov, log: log, first: inv.Load().Config(), data: data}
+	r.fileMACs, r.fileProfiles = fileNames(r.first)
+	if data == nil {
+		r.data = config.DefaultData()
+	}
 	r.status = reloadStatus{File: inv.Load().Config().File, LoadedAt: r.clock(), RestartNeeded: []string{}}
 	if data != nil {
 		r.status.SHA256 = hashOf(data)
@@ -118,7 +128,9 @@ func (r *reloader) reloadIf(onlyChanged bool) bool {
 		return false
 	}
 	r.ov.apply(next)
-	r.swap(cur, next, sum)
+	r.data = data
+	r.fileMACs, r.fileProfiles = fileNames(next)
+	r.swap(cur, r.withEntries(next), sum)
 	return true
 }
 
@@ -134,11 +146,7 @@ func (r *reloader) swap(cur, next *config.Config, sum string) {
 	if !reflect.DeepEqual(fixedAddresses(cur), fixedAddresses(next)) {
 		log.Warn("reload: machines' fixed ipv4 addresses changed; the pools keep new ones out only after rackboot restarts")
 	}
-	build := r.build
-	if build == nil {
-		build = boot.NewInventory
-	}
-	r.inv.Store(build(next))
+	r.inv.Store(r.builder()(next))
 	r.status.SHA256, r.status.LoadedAt, r.status.RestartNeeded, r.status.LastError = sum, r.clock(), restart, nil
 	r.status.Reloads++
 	log.WithFields(logrus.Fields{"sha256": sum[:12], "profiles": len(next.Profiles),
