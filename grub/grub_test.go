@@ -201,14 +201,21 @@ func TestEveryNameResolvesToTheMachine(t *testing.T) {
 	}
 }
 
-// TestForMAC is the /grub endpoint's view: MAC, UUID and labels.
-func TestForMAC(t *testing.T) {
-	r := resolver(t, false)
-	res, err := r.ForMAC(mustMAC("02:00:00:00:00:77"), "", map[string]string{"rack": "a"})
+// TestForFacts is the /grub endpoint's view: MAC, UUID and labels, files
+// from the HTTP server.
+func TestForFacts(t *testing.T) {
+	r := resolver(t, false).WithRoot("(http,192.0.2.1:8080)/assets/")
+	res, err := r.ForFacts(boot.Facts{MAC: mustMAC("02:00:00:00:00:77"), Labels: map[string]string{"rack": "a"}})
 	if err != nil || res.Decision.Profile.Name != "rack" {
 		t.Fatalf("labels rack=a: %+v, %v", res.Decision, err)
 	}
-	if _, err := r.ForMAC(mustMAC("02:00:00:00:00:77"), "", nil); !errors.Is(err, ErrNotFound) {
+	if !strings.Contains(string(res.Body), "linux (http,192.0.2.1:8080)/assets/rack/vmlinuz\n") {
+		t.Errorf("body:\n%s", res.Body)
+	}
+	if _, err := r.ForFacts(boot.Facts{MAC: mustMAC("02:00:00:00:00:77")}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown machine, no default: %v", err)
+	}
+	if res, err := r.ForFacts(boot.Facts{UUID: "b8945908-d6a6-41a9-611d-74a6ab80b83d"}); err == nil {
+		t.Errorf("unknown uuid: %s", res.Body)
 	}
 }

@@ -3,7 +3,6 @@ package grub
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 type Resolver struct {
 	inventory func() *boot.Inventory
 	cmdline   func(boot.Decision) (string, error)
+	root      string
 }
 
 // NewResolver returns a resolver that reads the current inventory from inv
@@ -30,6 +30,14 @@ func NewResolver(inv func() *boot.Inventory) *Resolver {
 func (r *Resolver) WithCmdline(f func(boot.Decision) (string, error)) *Resolver {
 	c := *r
 	c.cmdline = f
+	return &c
+}
+
+// WithRoot returns a copy of r whose files are read from root (see
+// Render) instead of ($root)/.
+func (r *Resolver) WithRoot(root string) *Resolver {
+	c := *r
+	c.root = root
 	return &c
 }
 
@@ -83,15 +91,10 @@ func (r *Resolver) Resolve(name string, client netip.Addr) (Result, error) {
 	return r.lookup(n, client, inv.Decide(grubFacts(boot.Facts{}), boot.Server{}))
 }
 
-// ForMAC renders the configuration for a machine identified by an HTTP
-// query (the /grub endpoint): its MAC, UUID and labels.
-func (r *Resolver) ForMAC(mac net.HardwareAddr, uuid string, labels map[string]string) (Result, error) {
-	inv := r.inventory()
-	f := boot.Facts{MAC: mac, UUID: uuid, Labels: labels}
-	if m := inv.Machine(mac); m != nil && f.UUID == "" {
-		f.UUID = m.UUID
-	}
-	return r.decided(Name{Kind: KindMAC, MAC: mac}, Config+" (GET /grub)", netip.Addr{}, inv.Decide(grubFacts(f), boot.Server{}))
+// ForFacts renders the configuration for a client identified by an HTTP
+// query (the /grub endpoint): MAC, UUID, hostname and labels.
+func (r *Resolver) ForFacts(f boot.Facts) (Result, error) {
+	return r.decided(Name{Kind: KindMAC, MAC: f.MAC}, Config+" (GET /grub)", netip.Addr{}, r.inventory().Decide(grubFacts(f), boot.Server{}))
 }
 
 // decided renders a decision whose next step is a GRUB config.
@@ -99,7 +102,7 @@ func (r *Resolver) decided(n Name, name string, client netip.Addr, d boot.Decisi
 	if d.Next.Step != boot.StepGRUBConfig {
 		return Result{}, fmt.Errorf("%s%s for %s: %s: %w", Dir, name, clientString(client), d.Next.Why, ErrNotFound)
 	}
-	body, err := Render(d, r.inventory().Profile, r.cmdline)
+	body, err := Render(d, Options{Profile: r.inventory().Profile, Cmdline: r.cmdline, Root: r.root})
 	if err != nil {
 		return Result{}, fmt.Errorf("%s%s for %s: %v: %w", Dir, name, clientString(client), err, ErrNotFound)
 	}
@@ -115,7 +118,7 @@ func (r *Resolver) lookup(n Name, client netip.Addr, d boot.Decision) (Result, e
 	var body []byte
 	var err error
 	if d.Next.Step == boot.StepGRUBConfig {
-		body, err = Render(d, r.inventory().Profile, r.cmdline)
+		body, err = Render(d, Options{Profile: r.inventory().Profile, Cmdline: r.cmdline, Root: r.root})
 	}
 	if d.Next.Step != boot.StepGRUBConfig || err != nil {
 		why := d.Next.Why

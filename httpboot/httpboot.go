@@ -132,6 +132,7 @@ func New(o Options) *Server {
 //	GET /cloud-config?... its cloud_config template
 //	GET /generic?...      its generic template
 //	GET /metadata?...     KEY=value lines about the machine
+//	GET /grub?...         the machine's grub.cfg (matchbox's endpoint)
 //	GET /v1/boot/MAC      pixiecore API mode
 //	GET /assets/PATH      a file of the assets store (Range, HEAD, ...)
 //	GET /metrics          the servers' counters, when Options.Metrics is set
@@ -199,6 +200,8 @@ func (s *Server) rendered(p string) handler {
 		return s.serveConfig(genericKind)
 	case "/metadata":
 		return s.serveMetadata
+	case GRUBPath:
+		return s.serveGRUB
 	}
 	if strings.HasPrefix(p, pixiecorePrefix) && len(p) > len(pixiecorePrefix) {
 		return s.servePixiecore

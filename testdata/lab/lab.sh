@@ -274,7 +274,8 @@ start_vm() {
 	secureboot | sbipxe | sbauto)
 		[ -f "$OVMF_SB_CODE" ] || die "$OVMF_SB_CODE missing (apt-get install ovmf)"
 		cp "$OVMF_SB_VARS" "$WORK/OVMF_VARS.fd"
-		mem=1024 nic+=,romfile=
+		# TCG runs Shim, GRUB and lock-step TFTP slowly: 2-3 minutes here
+		mem=1024 nic+=,romfile= BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-480}
 		fw=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
 			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_SB_CODE"
 			-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
