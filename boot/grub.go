@@ -54,8 +54,15 @@ func autoCause(d Decision, f Facts) string {
 	return "it refused iPXE"
 }
 
-// signedChain hands UEFI firmware Shim: its name over TFTP for PXE, its
-// URL for HTTP Boot. Only x64 UEFI has it.
+// GRUBNoHTTPBoot is why UEFI HTTP Boot requests get no signed chain.
+// Verified in the lab (OVMF Secure Boot): Shim and GRUB load over HTTP
+// Boot, but Debian's signed GRUB has no http module, so it cannot read any
+// config and stops at its grub> prompt.
+const GRUBNoHTTPBoot = "the signed GRUB has no http module, so after UEFI HTTP Boot it could not read its config; leaving HTTP Boot for the firmware's PXE attempt (TFTP)"
+
+// signedChain hands UEFI PXE firmware Shim's name, for TFTP from
+// next-server. Only x64 UEFI has the chain; HTTP Boot gets nothing (see
+// GRUBNoHTTPBoot).
 func signedChain(f Facts, s Server) Next {
 	x64 := f.Arch == ArchEFIx64 || f.Arch == ArchEFIBC || f.Arch == ArchEFIx64HTTP || (!f.HasArch && f.Class == ClassHTTP)
 	if !x64 {
@@ -67,7 +74,7 @@ func signedChain(f Facts, s Server) Next {
 		}
 	}
 	if f.Class == ClassHTTP {
-		return Next{Step: StepHTTPProgram, Program: ShimProgram, URL: s.AssetURL(ShimProgram), Loader: config.LoaderGRUB}
+		return none(GRUBNoHTTPBoot)
 	}
 	return Next{Step: StepTFTP, Program: ShimProgram, Loader: config.LoaderGRUB}
 }

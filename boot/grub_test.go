@@ -30,8 +30,8 @@ groups:
   - {name: sb, selector: {rack: sb}, profile: k, secure_boot: true}
 `
 
-// TestNextGRUB: which UEFI clients get the signed chain, as a TFTP name or
-// an HTTP Boot URL, and what every other client keeps.
+// TestNextGRUB: which UEFI clients get the signed chain (a TFTP name),
+// and what every other client keeps.
 func TestNextGRUB(t *testing.T) {
 	inv := parseInventory(t, grubYAML)
 	srv := Server{Addr: netip.MustParseAddr("192.0.2.1"), HTTPPort: 8080}
@@ -53,8 +53,7 @@ func TestNextGRUB(t *testing.T) {
 	}{
 		{"grub profile, uefi pxe", f("02:00:00:00:00:01", ClassPXE, 7), shim},
 		{"grub profile, ebc arch", f("02:00:00:00:00:01", ClassPXE, 9), shim},
-		{"grub profile, http boot", f("02:00:00:00:00:01", ClassHTTP, 16),
-			Next{Step: StepHTTPProgram, Program: "secureboot/shimx64.efi", URL: "http://192.0.2.1:8080/assets/secureboot/shimx64.efi", Loader: "grub"}},
+		{"grub profile, http boot gets nothing", f("02:00:00:00:00:01", ClassHTTP, 16), Next{Why: GRUBNoHTTPBoot}},
 		{"grub profile, bios keeps ipxe", f("02:00:00:00:00:01", ClassPXE, 0), Next{Step: StepTFTP, Program: "undionly.kpxe", Loader: "ipxe"}},
 		{"grub profile, ipxe already running", f("02:00:00:00:00:01", ClassIPXE, 7), Next{Step: StepScript, URL: "http://192.0.2.1:8080/boot.ipxe", Loader: "ipxe"}},
 		{"grub profile, arm64", f("02:00:00:00:00:01", ClassPXE, 11), Next{Why: "no signed boot chain for arch 11 (ARM 64-bit UEFI) (rackboot has Shim and GRUB for x64 UEFI only)"}},

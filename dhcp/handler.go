@@ -91,6 +91,8 @@ type HandlerConfig struct {
 	// MaxNewLeasesPerSecond caps the DISCOVERs of clients that hold no
 	// address, per relay (giaddr) or for the attached segment; 0: no cap.
 	MaxNewLeasesPerSecond int
+	// Watch follows every boot decision (may be nil).
+	Watch dhcpwire.Watcher
 	// ProbeAhead caps each pool's set of addresses probed ahead of demand
 	// (ahead.go): 0 means DefaultProbeAhead, negative turns it off (every
 	// new address is probed on the request path). ProbeFresh is how long
@@ -119,6 +121,7 @@ type Handler struct {
 	goProbe func(func()) bool
 	limiter *rateLimiter
 	events  events.Sink
+	watch   dhcpwire.Watcher
 	Metrics Metrics
 
 	aheadSize  int
@@ -146,7 +149,7 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 	h := &Handler{
 		inv: c.Inventory, srv: c.Server, log: c.Log, now: c.Now,
 		prober: c.Prober, probeTO: c.ProbeTimeout, goProbe: c.Go,
-		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now), events: c.Events,
+		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now), events: c.Events, watch: c.Watch,
 
 		aheadSize: c.ProbeAhead, aheadFresh: cmp0(c.ProbeFresh, DefaultProbeFresh), aheadKick: make(chan struct{}, 1),
 	}
@@ -496,8 +499,7 @@ func (h *Handler) Sweep() {
 
 // decide classifies the client and asks the inventory what it boots.
 func (h *Handler) decide(req *dhcpv4.DHCPv4) (dhcpwire.Client, boot.Decision) {
-	c := dhcpwire.Classify(req)
-	return c, h.inv().Decide(c.Facts, h.srv)
+	return dhcpwire.Decide(req, h.inv(), h.srv, h.watch)
 }
 
 // reply builds an OFFER or ACK with the subnet's options, the machine's

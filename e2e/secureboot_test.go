@@ -36,3 +36,14 @@ func requireSecureBoot(t *testing.T) {
 		}
 	}
 }
+
+// TestSecureBootRefusesIPXE gives the same machine loader: ipxe: the
+// firmware loads ipxe.efi and refuses it ("Access Denied"), asks again
+// with its next boot option, and rackboot reports the refusal in its log
+// and in GET /api/v1/machines/MAC.
+func TestSecureBootRefusesIPXE(t *testing.T) { requireSecureBoot(t); bootVM(t, "sbipxe") }
+
+// TestSecureBootAuto gives it loader: auto and a second network card with
+// the same MAC (OVMF's next PXE attempt): the first card's iPXE is
+// refused, the second card's request gets the signed chain and boots.
+func TestSecureBootAuto(t *testing.T) { requireSecureBoot(t); bootVM(t, "sbauto") }

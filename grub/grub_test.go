@@ -43,7 +43,7 @@ groups:
   - {name: rack-a, selector: {rack: a}, profile: rack}
 `
 
-func resolver(t *testing.T, withDefault bool) *Resolver {
+func resolver(t testing.TB, withDefault bool) *Resolver {
 	y := testYAML
 	if withDefault {
 		y += "default_profile: fallback\n"

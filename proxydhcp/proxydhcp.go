@@ -41,6 +41,7 @@ type Responder struct {
 	srv      boot.Server
 	log      logrus.FieldLogger
 	events   events.Sink
+	watch    dhcpwire.Watcher
 	Counters Counters
 }
 
@@ -51,6 +52,11 @@ var _ dhcpwire.Responder = (*Responder)(nil)
 // event for every request answered or ignored (package events).
 func New(inv func() *boot.Inventory, srv boot.Server, log logrus.FieldLogger, sink events.Sink) *Responder {
 	return &Responder{inv: inv, srv: srv, log: logx.OrDiscard(log), events: sink}
+}
+
+// WithWatcher returns a copy of r that tells w of every decision.
+func (r *Responder) WithWatcher(w dhcpwire.Watcher) *Responder {
+	return &Responder{inv: r.inv, srv: r.srv, log: r.log, events: r.events, watch: w}
 }
 
 // Respond implements dhcpwire.Responder for port 67: a DISCOVER gets a
@@ -104,8 +110,7 @@ func counted(reply *dhcpv4.DHCPv4, c *atomic.Uint64) *dhcpv4.DHCPv4 {
 // reply builds an OFFER or ACK with no address: server identifier, next
 // server, boot file and the options PXE firmware merges.
 func (r *Responder) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) *dhcpv4.DHCPv4 {
-	c := dhcpwire.Classify(req)
-	d := r.inv().Decide(c.Facts, r.srv)
+	c, d := dhcpwire.Decide(req, r.inv(), r.srv, r.watch)
 	bf, ok := dhcpwire.FieldsFor(d.Next, r.srv)
 	if !ok {
 		r.ignore(req, d.Next.Why)

@@ -19,7 +19,9 @@
 # Debian's dnsmasq-base (apt-get install dnsmasq-base).
 #
 # Environment: RACKBOOT_BIN (default bin/rackboot), RUNS (default 3),
-# SIZES (default "512 1468 8192"),
+# SIZES (default "512 1468 8192"), FILE_MB (default 30), ONLY_FILE=1 (just
+# test 1: `FILE_MB=50 SIZES=1024 ONLY_FILE=1` is GRUB's case, lock-step
+# blksize 1024 with tsize, as GRUB asks),
 # CLIENTS (default 200), BENCH_CACHE (default /var/cache/rackboot-bench).
 set -euo pipefail
 
@@ -29,6 +31,7 @@ RACKBOOT_BIN=${RACKBOOT_BIN:-$REPO/bin/rackboot}
 RUNS=${RUNS:-3}
 CLIENTS=${CLIENTS:-200}
 CACHE=${BENCH_CACHE:-/var/cache/rackboot-bench}
+FILE_MB=${FILE_MB:-30}
 RB_PORT=1069 HPA_PORT=2069 DNSMASQ_PORT=69
 
 NS="" WORK="" PIDS=()
@@ -77,7 +80,7 @@ setup() {
 	in_ns ip addr add 198.51.100.1/24 dev v0
 	in_ns ip link set v0 up
 	mkdir -p "$WORK/root"
-	head -c $((30 * 1024 * 1024)) /dev/urandom >"$WORK/root/big.bin"
+	head -c $((FILE_MB * 1024 * 1024)) /dev/urandom >"$WORK/root/big.bin"
 	cp "$REPO/assets/boot/undionly.kpxe" "$WORK/root/" 2>/dev/null || cp /usr/lib/ipxe/undionly.kpxe "$WORK/root/" ||
 		die "no undionly.kpxe: make assets"
 	chmod -R a+rX "$WORK"
@@ -137,6 +140,18 @@ crowd() {
 	awk -v a="$end" -v b="$start" -v f="$fails" 'BEGIN{printf "%.2f s, %d failed", a-b, f}'
 }
 
+# check_same fetches big.bin once from each server and compares it with
+# the file: a fast wrong answer is no answer.
+check_same() {
+	local port want got
+	want=$(sha256sum <"$WORK/root/big.bin" | cut -d' ' -f1)
+	for port in $RB_PORT $HPA_PORT $DNSMASQ_PORT; do
+		got=$(in_ns curl -sS --max-time 300 --tftp-blksize 1024 "tftp://127.0.0.1:$port/big.bin" | sha256sum | cut -d' ' -f1)
+		[ "$got" = "$want" ] || die "port $port served a different big.bin"
+	done
+	log "all three servers sent big.bin byte for byte"
+}
+
 main() {
 	setup
 	start_servers
@@ -144,9 +159,15 @@ main() {
 	echo "| Test | rackboot | tftpd-hpa 5.2 | dnsmasq $(dnsmasq --version | awk 'NR==1{print $3}') |"
 	echo "|---|---|---|---|"
 	for blk in ${SIZES:-512 1468 8192}; do
-		log "30 MB at blksize $blk"
-		echo "| 30 MB, blksize $blk (MB/s, best of $RUNS) | $(best_mbps $RB_PORT "$blk") | $(best_mbps $HPA_PORT "$blk") | $(best_mbps $DNSMASQ_PORT "$blk") |"
+		log "$FILE_MB MB at blksize $blk"
+		echo "| $FILE_MB MB, blksize $blk (MB/s, best of $RUNS) | $(best_mbps $RB_PORT "$blk") | $(best_mbps $HPA_PORT "$blk") | $(best_mbps $DNSMASQ_PORT "$blk") |"
 	done
+	if [ "${ONLY_FILE:-0}" = 1 ]; then
+		check_same
+		echo
+		echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r); $(date -u +%Y-%m-%d)"
+		return
+	fi
 	log "$CLIENTS clients at once"
 	echo "| $CLIENTS clients fetch undionly.kpxe at once (wall time) | $(crowd $RB_PORT) | $(crowd $HPA_PORT) | $(crowd $DNSMASQ_PORT) |"
 	echo

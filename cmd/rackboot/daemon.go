@@ -15,6 +15,7 @@ import (
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/handoff"
 	"github.com/rackboot/rackboot/metrics"
 	"github.com/rackboot/rackboot/timeline"
 )
@@ -50,6 +51,9 @@ type daemon struct {
 	api     *http.ServeMux
 	apiAuth http.Handler // api behind the token check (adminAPI)
 	started time.Time
+	// handoff follows what each client was handed: refusals of iPXE
+	// for loader auto and the timeline (grub.go).
+	handoff *handoff.Tracker
 }
 
 // runtime is what the daemon works out from the host before it listens.
@@ -79,6 +83,7 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	if err := d.newTimeline(); err != nil {
 		return nil, err
 	}
+	d.handoff = newHandoff(d)
 	d.observe()
 	web := newHTTPComponent(d)
 	d.cluster = newClusterComponent(d)

@@ -55,6 +55,7 @@ NS=""          # the namespace this run created
 PEER_NS=""     # a second namespace for a DHCP server of its own (proxy-peer-*)
 WORK=""        # this run's work folder
 PIDS=()        # processes this run started
+EXTRA_FW=()    # more QEMU arguments (cmd_refused)
 LAB_FAILED=1   # cleared on success; keeps WORK for inspection on failure
 
 log() { printf '[lab] %s\n' "$*" >&2; }
@@ -300,7 +301,7 @@ start_vm() {
 	esac
 	VM_START=$(date +%s.%N)
 	in_ns timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -m "$mem" -nographic -no-reboot "${fw[@]}" \
+		-accel tcg -m "$mem" -nographic -no-reboot "${fw[@]}" "${EXTRA_FW[@]}" \
 		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
 		-device "$nic" -boot n \
 		</dev/null >"$WORK/console.log" 2>"$WORK/qemu.err" &
@@ -507,6 +508,77 @@ cmd_e2e() {
 		exit 1
 	fi
 	log "PASS: $mode boot reached the payload in ${VM_SECONDS}s; $cmdline"
+	LAB_FAILED=0
+}
+
+# cmd_refused MODE boots the Secure Boot VM with a profile whose loader
+# hands it unsigned iPXE. sbipxe (loader ipxe): passes when the firmware
+# refuses iPXE ("Access Denied" on the console), rackboot logs the refusal
+# and its timeline (GET /api/v1/machines/MAC) shows it; the VM is then stopped (it would
+# sit in the EFI shell). sbauto (loader auto): the same refusal, then the
+# firmware's next attempt gets the signed chain and must reach the payload.
+# OVMF's PXE over IPv6 is off so that its next attempt (HTTP Boot over
+# IPv4) comes at once.
+cmd_refused() {
+	local mode=$1 i
+	ensure_payload
+	lab_up
+	write_inventory "$mode"
+	start_server
+	EXTRA_FW=(-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+	if [ "$mode" = sbauto ]; then
+		# OVMF tries each boot option once, then sits in its shell; a real
+		# server retries PXE. A second NIC with the same MAC is that retry:
+		# its PXE attempt comes after the first NIC's refused one.
+		in_ns ip tuntap add tap1 mode tap
+		in_ns ip link set tap1 master br0
+		in_ns ip link set tap1 up
+		EXTRA_FW+=(-netdev tap,id=n1,ifname=tap1,script=no,downscript=no
+			-device "virtio-net-pci,netdev=n1,mac=$VM_MAC,romfile=")
+	fi
+	start_vm "$mode"
+	for i in $(seq 1 "$BOOT_TIMEOUT"); do
+		grep -q 'msg="firmware refused iPXE' "$WORK/rackboot.log" && break
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 1
+	done
+	if ! grep -q 'msg="firmware refused iPXE' "$WORK/rackboot.log"; then
+		log "FAIL: $mode: rackboot logged no refusal of iPXE"
+		server_log_tail
+		console_tail
+		exit 1
+	fi
+	log "rackboot: $(grep -m1 'msg="firmware refused iPXE' "$WORK/rackboot.log")"
+	if [ "$mode" = sbauto ]; then
+		wait_vm
+		summarize
+		if ! console_ok "$mode" || ! secureboot_ok; then
+			log "FAIL: sbauto: no payload through the signed chain after the refusal (${VM_SECONDS}s)"
+			server_log_tail
+			console_tail
+			exit 1
+		fi
+	else
+		sleep 5
+		kill -TERM "$VM_PID" 2>/dev/null
+		wait_vm
+		summarize
+	fi
+	if ! tr -d '\r' <"$WORK/console.log" | grep -q 'Access Denied'; then
+		log "FAIL: $mode: the console shows no 'Access Denied' from the firmware"
+		console_tail
+		exit 1
+	fi
+	in_ns curl -sf "http://$SERVER_IP:$HTTP_PORT/api/v1/machines/$VM_MAC" >"$WORK/machine.json" ||
+		{ log "FAIL: GET /api/v1/machines/$VM_MAC failed"; exit 1; }
+	if ! grep -q 'firmware refused iPXE' "$WORK/machine.json"; then
+		log "FAIL: the timeline at /api/v1/machines/$VM_MAC does not show the refusal"
+		cat "$WORK/machine.json" >&2
+		exit 1
+	fi
+	log "console: $(tr -d '\r' <"$WORK/console.log" | grep -m1 -o 'BdsDxe: failed to load.*Access Denied')"
+	log "timeline: $(grep -o '"reason": *"firmware refused iPXE[^"]*"' "$WORK/machine.json" | head -1)"
+	log "PASS: $mode: the firmware refused iPXE and rackboot reported it$([ "$mode" = sbauto ] && echo ", then booted it through the signed chain in ${VM_SECONDS}s")"
 	LAB_FAILED=0
 }
 
