@@ -35,6 +35,11 @@ var (
 	helperN     = flag.Int("dhcp-helper-n", 100, "internal: clients")
 	helperFirst = flag.Int("dhcp-helper-first", 0, "internal: number of the first client")
 	helperFor   = flag.Duration("dhcp-helper-for", 10*time.Second, "internal: run at most this long")
+	// The cluster lab (testdata/lab/cluster.sh) runs the helper with its
+	// own addresses: requests broadcast to every instance on the bridge.
+	helperServer = flag.String("dhcp-helper-server", labServerIP, "internal: where the relay sends requests")
+	helperRelay  = flag.String("dhcp-helper-relay", labRelayIP, "internal: the relay's address (giaddr)")
+	helperDev    = flag.String("dhcp-helper-dev", "rbd-vc", "internal: the relay's interface")
 )
 
 // TestMain lets the test binary run as the relay client inside the client
@@ -217,20 +222,20 @@ func helperMAC(i int) net.HardwareAddr {
 // sends INIT-REBOOT REQUESTs for the address given on stdin lines
 // "<mac> <ip>".
 func runHelper(mode string) int {
-	ip := exec.Command("ip", "addr", "add", labRelayIP+"/24", "dev", "rbd-vc")
+	ip := exec.Command("ip", "addr", "add", *helperRelay+"/24", "dev", *helperDev)
 	ip.Run() // already there on a second run
-	exec.Command("ip", "route", "add", "10.99.0.0/24", "dev", "rbd-vc").Run()
+	exec.Command("ip", "route", "add", "10.99.0.0/24", "dev", *helperDev).Run()
 	time.Sleep(100 * time.Millisecond)
-	conn, err := net.ListenPacket("udp4", labRelayIP+":67")
+	conn, err := net.ListenPacket("udp4", *helperRelay+":67")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		return 2
 	}
 	defer conn.Close()
-	srv := &net.UDPAddr{IP: net.ParseIP(labServerIP), Port: 67}
+	srv := &net.UDPAddr{IP: net.ParseIP(*helperServer), Port: 67}
 	deadline := time.Now().Add(*helperFor)
 	relayInfo := []byte{1, 4, 'r', 'b', 'd', '0'}
-	relay := []dhcpv4.Modifier{dhcpv4.WithGatewayIP(net.ParseIP(labRelayIP)), func(d *dhcpv4.DHCPv4) { d.HopCount = 1 },
+	relay := []dhcpv4.Modifier{dhcpv4.WithGatewayIP(net.ParseIP(*helperRelay)), func(d *dhcpv4.DHCPv4) { d.HopCount = 1 },
 		dhcpv4.WithGeneric(dhcpv4.OptionRelayAgentInformation, relayInfo)}
 	var outMu sync.Mutex
 	print := func(format string, a ...any) {
