@@ -5,12 +5,14 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/rackboot/rackboot/cluster"
+	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcpwire"
 	"github.com/rackboot/rackboot/leases"
 	"github.com/rackboot/rackboot/leases/etcdstore"
@@ -29,6 +31,10 @@ type clusterComponent struct {
 	skipped atomic.Uint64 // requests of clients other members answer
 	// shared is the etcd lease store once the DHCP component opened it.
 	shared atomic.Pointer[etcdstore.Store]
+	// inventory follows the inventory entries in etcd; entries holds
+	// the latest.
+	inventory *cluster.InventoryWatch
+	entries   atomic.Pointer[cluster.Entries]
 }
 
 func newClusterComponent(d *daemon) *clusterComponent { return &clusterComponent{d: d} }
@@ -65,7 +71,53 @@ func (c *clusterComponent) Start(context.Context, context.CancelCauseFunc) (err 
 	}
 	c.d.log.WithField("member", cc.Member).WithField("store", c.target.String()).
 		WithField("buckets", c.member.Buckets()).Info("cluster: joined")
-	return c.d.metrics.AddGauges("cluster", c.gauges)
+	if err := c.d.metrics.AddGauges("cluster", c.gauges); err != nil {
+		return err
+	}
+	return c.watchInventory()
+}
+
+// watchInventory applies the inventory entries in etcd: each change
+// reloads the inventory file with them added (the file wins for what it
+// names), within the watch's delay.
+func (c *clusterComponent) watchInventory() error {
+	if c.d.reload == nil {
+		return nil
+	}
+	c.d.reload.setMerge(c.mergeInventory)
+	w, err := cluster.WatchInventory(c.cli, c.target.Prefix, c.d.log, func(e cluster.Entries) {
+		c.entries.Store(&e)
+		c.d.reload.reload()
+	})
+	if err != nil {
+		return err
+	}
+	c.inventory = w
+	return nil
+}
+
+// mergeInventory parses the file with the etcd entries added.
+func (c *clusterComponent) mergeInventory(file string, data []byte) (*config.Config, error) {
+	e := c.entries.Load()
+	if e == nil {
+		return config.Parse(file, data)
+	}
+	merged, shadowed, bad, err := cluster.Merge(data, *e)
+	if err != nil {
+		return nil, fmt.Errorf("adding the inventory entries from etcd: %w", err)
+	}
+	log := c.d.log.WithField("store", c.target.String())
+	if len(shadowed) > 0 {
+		log.WithField("entries", strings.Join(shadowed, ",")).Info("inventory: etcd entries the file also names, the file's kept")
+	}
+	if len(bad) > 0 {
+		log.WithField("problems", strings.Join(bad, "; ")).Warn("inventory: invalid etcd entries left out")
+	}
+	cfg, err := config.Parse(file, merged)
+	if err != nil {
+		return nil, fmt.Errorf("with the inventory entries from etcd added (lines of the merged document):\n%w", err)
+	}
+	return cfg, nil
 }
 
 func (c *clusterComponent) gauges() map[string]uint64 {
@@ -78,6 +130,9 @@ func (c *clusterComponent) gauges() map[string]uint64 {
 func (c *clusterComponent) Stop(context.Context) {
 	if c.member == nil {
 		return
+	}
+	if c.inventory != nil {
+		c.inventory.Close()
 	}
 	if err := c.member.Close(); err != nil {
 		c.d.log.WithError(err).Warn("cluster: leaving")

@@ -34,7 +34,7 @@ func newRootCommand() *cobra.Command {
 			return bindFlags(cmd, v)
 		},
 	}
-	root.AddCommand(newServeCommand(v), newCheckCommand(v), newVersionCommand(), newLeasesCommand(v), newDoctorCommand(v), newStatusCommand(v), newMachinesCommand(v))
+	root.AddCommand(newServeCommand(v), newCheckCommand(v), newVersionCommand(), newLeasesCommand(v), newDoctorCommand(v), newStatusCommand(v), newMachinesCommand(v), newInventoryCommand(v))
 	return root
 }
 

@@ -32,6 +32,9 @@ type reloader struct {
 	build func(*config.Config) *boot.Inventory // nil: boot.NewInventory
 	now   func() time.Time                     // nil: time.Now
 	first *config.Config                       // the one started with: its server and dhcp run
+	// merge, when set, parses the file again with the inventory entries
+	// of the shared store added (cluster.go); set with setMerge.
+	merge func(file string, data []byte) (*config.Config, error)
 
 	// The admin API's entries (entries.go), merged into every file read.
 	store                  *admin.Store
@@ -123,6 +126,9 @@ func (r *reloader) reloadIf(onlyChanged bool) bool {
 		return false
 	}
 	next, err := config.Parse(cur.File, data)
+	if err == nil && r.merge != nil {
+		next, err = r.merge(cur.File, data)
+	}
 	if err != nil {
 		r.refuse(cur.File, sum, err)
 		return false
@@ -132,6 +138,13 @@ func (r *reloader) reloadIf(onlyChanged bool) bool {
 	r.fileMACs, r.fileProfiles = fileNames(next)
 	r.swap(cur, r.withEntries(next), sum)
 	return true
+}
+
+// setMerge makes every reload add the shared store's inventory entries.
+func (r *reloader) setMerge(f func(file string, data []byte) (*config.Config, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.merge = f
 }
 
 // swap puts next in force and records it.

@@ -13,13 +13,11 @@
 #                       no address ACKed to two MACs, every ACKed lease bound
 #                       in etcd, b owns every bucket within cluster.takeover,
 #                       and a BIOS VM (whose bucket was a's) boots from b.
-#   cluster.sh bench    exchanges/s at <= 2.5 % drops (perfdhcp ladder) for
-#                       one instance on the write-ahead log, two instances on
-#                       a one-member etcd and on a three-member etcd; then the
-#                       takeover time after kill -9 (bench/README.md).
+#
+# bench/cluster/run.sh sources this file for the benchmarks.
 #
 # Environment: RACKBOOT_BIN, RACKBOOT_PAYLOAD_DIR, RB_DHCP_HELPER (e2e),
-# LADDER, STEP_SECONDS, CLIENTS, MAX_DROP (bench), LAB_KEEP=1.
+# LAB_KEEP=1.
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -175,8 +173,7 @@ start() {
 	eval "PID_$name=$pid"
 	local t
 	for t in $(seq 1 100); do
-		grep -q '"rackboot starting"\|msg="rackboot starting"' "$WORK/$name/rackboot.log" 2>/dev/null &&
-			ip netns exec "$ns" curl -sf "http://127.0.0.1:8080/api/v1/status" >/dev/null 2>&1 && return 0
+		ip netns exec "$ns" curl -sf "http://127.0.0.1:8080/api/v1/status" >/dev/null 2>&1 && return 0
 		kill -0 "$pid" 2>/dev/null || { tail -20 "$WORK/$name/rackboot.log" >&2; die "instance $name exited"; }
 		sleep 0.1
 	done
@@ -326,56 +323,10 @@ boot_vm() {
 	log "VM booted from b in $(($(date +%s) - start)) s: $(grep -E '^cmdline: ' <<<"$clean" | head -1)"
 }
 
-cmd_bench() {
-	command -v perfdhcp >/dev/null || die "perfdhcp missing (apt-get install kea-admin)"
-	local ladder=${LADDER:-"500 1000 2000 3000 4000 6000 8000"} secs=${STEP_SECONDS:-10} max=${MAX_DROP:-2.5}
-	up
-	node a 10.97.0.1
-	node b 10.97.0.2
-	node p 10.97.0.4
-	local setup rate got drop best
-	echo "| store | instances | offered/s | ACKs/s | drops % |"
-	echo "|---|---:|---:|---:|---:|"
-	for setup in wal etcd1 etcd3; do
-		best=0
-		for rate in $ladder; do
-			case $setup in
-			wal) rm -rf "$WORK/a"; inventory a 10.97.0.1 ""; start a ;;
-			etcd*) etcd_up "${setup#etcd}"; rm -rf "$WORK/a" "$WORK/b"
-				inventory a 10.97.0.1 "$ETCD_URL"; inventory b 10.97.0.2 "$ETCD_URL"; start a; start b ;;
-			esac
-			read -r got drop < <(perf p "$rate" "$secs")
-			stop a; stop b; etcd_down
-			local n=2; [ $setup = wal ] && n=1
-			echo "| $setup | $n | $rate | $got | $drop |"
-			if awk -v d="$drop" -v m="$max" 'BEGIN{exit !(d <= m)}'; then best=$got; else break; fi
-		done
-		echo "| **$setup best** | | | **$best** | ≤ $max |"
-	done
-	# Takeover after kill -9, five times.
-	local i killed_at took
-	for i in 1 2 3 4 5; do
-		etcd_up 1
-		rm -rf "$WORK/a" "$WORK/b"
-		inventory a 10.97.0.1 "$ETCD_URL"; inventory b 10.97.0.2 "$ETCD_URL"
-		start a; start b
-		sleep 1
-		killed_at=$(date +%s.%N)
-		stop a KILL
-		took=timeout
-		for t in $(seq 1 400); do
-			if [ "$(buckets b)" = 256 ]; then took=$(awk -v a="$(date +%s.%N)" -v b="$killed_at" 'BEGIN{printf "%.2f", a-b}'); break; fi
-			sleep 0.02
-		done
-		echo "takeover $i: ${took}s (cluster.takeover ${TAKEOVER}s)"
-		stop b; etcd_down
-	done
-	echo "machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -r); date: $(date -u +%F)"
-	LAB_FAILED=0
-}
-
-case ${1:-} in
-e2e) cmd_e2e ;;
-bench) cmd_bench ;;
-*) die "usage: cluster.sh e2e|bench" ;;
-esac
+# Run as a command; bench/cluster/run.sh sources the file for its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	case ${1:-} in
+	e2e) cmd_e2e ;;
+	*) die "usage: cluster.sh e2e (benchmarks: bench/cluster/run.sh)" ;;
+	esac
+fi
