@@ -165,6 +165,7 @@ type Store struct {
 	// (checked against the mirror on use).
 	byClient map[string]netip.Addr
 	queue    []item
+	busy     map[netip.Addr]bool         // addresses of the batches in flight
 	pending  map[netip.Addr]leases.Lease // accepted while degraded, not yet in etcd
 	closed   bool
 

@@ -66,12 +66,24 @@ func keepWhileDown(cur leases.Lease, have bool, l leases.Lease, now time.Time) b
 	return have && cur.Key() == l.Key() && cur.State == leases.Bound && now.Before(cur.Expiry)
 }
 
-// writer sends the queued changes, a batch per transaction, until Close;
-// while degraded it checks every half second whether etcd is back.
+// inFlight is how many transactions the writer keeps outstanding at once:
+// while one waits for etcd's disk the next batch is already on its way.
+// Batches in flight never share an address.
+const inFlight = 4
+
+// writer sends the queued changes, a batch per transaction, up to inFlight
+// transactions at once, until Close; while degraded it checks every half
+// second whether etcd is back.
 func (s *Store) writer() {
 	defer s.wg.Done()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	slots := make(chan struct{}, inFlight)
+	defer func() {
+		for range inFlight {
+			slots <- struct{}{} // wait for the transactions in flight
+		}
+	}()
 	for {
 		select {
 		case <-s.wake:
@@ -79,13 +91,21 @@ func (s *Store) writer() {
 		case <-s.ctx.Done():
 		}
 		for {
+			slots <- struct{}{}
 			batch := s.take()
 			if len(batch) == 0 {
+				<-slots
 				break
 			}
-			s.commit(batch)
+			go func() {
+				s.commit(batch)
+				s.done(batch)
+				<-slots
+				s.kick()
+			}()
 		}
 		if s.ctx.Err() != nil {
+			s.drain(slots)
 			return
 		}
 		if s.degraded.Load() {
@@ -94,27 +114,72 @@ func (s *Store) writer() {
 	}
 }
 
-// take removes up to maxBatch changes for distinct addresses from the
-// queue, oldest first; a second change of one address waits for the next
-// batch so that it is compared against the first.
+// drain sends what is still queued after Close, waiting for each batch.
+func (s *Store) drain(slots chan struct{}) {
+	for {
+		slots <- struct{}{}
+		batch := s.take()
+		<-slots
+		if len(batch) == 0 {
+			s.mu.Lock()
+			n, busy := len(s.queue), len(s.busy)
+			s.mu.Unlock()
+			if n == 0 || busy == 0 {
+				return
+			}
+			time.Sleep(time.Millisecond) // the rest waits for batches in flight
+			continue
+		}
+		s.commit(batch)
+		s.done(batch)
+	}
+}
+
+func (s *Store) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take removes up to maxBatch changes for distinct addresses, none in a
+// transaction in flight, from the queue, oldest first; a second change of
+// one address waits for a later batch so that it is compared against the
+// first.
 func (s *Store) take() []item {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queue) == 0 {
 		return nil
 	}
+	if s.busy == nil {
+		s.busy = map[netip.Addr]bool{}
+	}
 	seen := make(map[netip.Addr]bool, min(len(s.queue), maxBatch))
-	var batch, rest []item
+	var batch []item
+	rest := s.queue[:0:0]
 	for _, it := range s.queue {
-		if len(batch) == maxBatch || seen[it.l.IP] {
+		if len(batch) == maxBatch || seen[it.l.IP] || s.busy[it.l.IP] {
 			rest = append(rest, it)
 			continue
 		}
 		seen[it.l.IP] = true
 		batch = append(batch, it)
 	}
+	for ip := range seen {
+		s.busy[ip] = true
+	}
 	s.queue = rest
 	return batch
+}
+
+// done frees a finished batch's addresses for the next batches.
+func (s *Store) done(batch []item) {
+	s.mu.Lock()
+	for _, it := range batch {
+		delete(s.busy, it.l.IP)
+	}
+	s.mu.Unlock()
 }
 
 // commit sends one batch as one transaction; when a compare fails (another
