@@ -54,6 +54,10 @@ bench() {
 			sleep 0.02
 		done
 		echo "takeover $i: ${took}s (cluster.takeover ${TAKEOVER}s)"
+		if [ "$took" = timeout ]; then
+			ip netns exec "$NS-b" curl -s "http://127.0.0.1:8080/api/v1/status" >&2
+			tail -20 "$WORK/b/rackboot.log" >&2
+		fi
 		stop b; etcd_down
 	done
 	echo "machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -r); date: $(date -u +%F)"

@@ -2,6 +2,7 @@ package etcdstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -20,6 +21,8 @@ const (
 	noop                // nothing to do (not ours to release or expire)
 	taken               // another client's live binding: refuse
 )
+
+var errDegradedNow = errors.New("etcd unreachable at the last attempt")
 
 // decide applies the allocation rules to one change against the current
 // record cur (have is false when the address has no record):
@@ -196,6 +199,12 @@ func (s *Store) commit(batch []item) {
 		if len(writes) == 0 {
 			return
 		}
+		if s.degraded.Load() {
+			// The probe finds out when etcd is back; meanwhile no change
+			// waits for a transaction that would time out.
+			s.down(errDegradedNow, writes)
+			return
+		}
 		resp, err := s.txn(writes, revs)
 		if err != nil {
 			s.down(err, writes)
@@ -322,7 +331,9 @@ func (s *Store) applyFresh(writes []item, resp *clientv3.TxnResponse) {
 // degraded; renewals of live bindings (and releases, expiries, declines)
 // are accepted and kept for later, new bindings are refused.
 func (s *Store) down(err error, writes []item) {
-	s.Metrics.Errors.Add(1)
+	if err != errDegradedNow {
+		s.Metrics.Errors.Add(1)
+	}
 	if !s.degraded.Swap(true) {
 		s.Metrics.DegradedEpisodes.Add(1)
 		s.Metrics.degradedNow.Store(1)
