@@ -85,6 +85,34 @@ type Store struct {
 	path string
 	mu   sync.Mutex
 	ents Entries
+	// share, when set, records the entries in the cluster's shared store
+	// first (docs/cluster.md); the file is then a local copy.
+	share func(Entries) error
+}
+
+// Share makes Save record the entries with save (etcd, shared by every
+// member) before the file; a failed save fails Save and changes nothing.
+func (s *Store) Share(save func(Entries) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.share = save
+}
+
+// Replace makes e the store's entries (another member changed them in the
+// shared store) and rewrites the local copy; the copy failing is
+// returned, the entries are replaced anyway.
+func (s *Store) Replace(e Entries) error {
+	data, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ents = e.Clone()
+	if err := writeAtomic(s.path, append(data, '\n')); err != nil {
+		return fmt.Errorf("admin entries: %w", err)
+	}
+	return nil
 }
 
 // Open reads dir's entries file; a missing file is no entries.
@@ -128,6 +156,11 @@ func (s *Store) Save(e Entries) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.share != nil {
+		if err := s.share(e); err != nil {
+			return fmt.Errorf("admin entries: %w", err)
+		}
+	}
 	if err := writeAtomic(s.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("admin entries: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/rackboot/rackboot/cluster"
-	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcpwire"
 	"github.com/rackboot/rackboot/leases"
 	"github.com/rackboot/rackboot/leases/etcdstore"
@@ -35,6 +34,7 @@ type clusterComponent struct {
 	// the latest.
 	inventory *cluster.InventoryWatch
 	entries   atomic.Pointer[cluster.Entries]
+	admin     *sharedAdmin // the admin API's entries in etcd
 }
 
 func newClusterComponent(d *daemon) *clusterComponent { return &clusterComponent{d: d} }
@@ -74,6 +74,9 @@ func (c *clusterComponent) Start(context.Context, context.CancelCauseFunc) (err 
 	if err := c.d.metrics.AddGauges("cluster", c.gauges); err != nil {
 		return err
 	}
+	if err := c.shareAdmin(); err != nil {
+		return err
+	}
 	return c.watchInventory()
 }
 
@@ -96,11 +99,11 @@ func (c *clusterComponent) watchInventory() error {
 	return nil
 }
 
-// mergeInventory parses the file with the etcd entries added.
-func (c *clusterComponent) mergeInventory(file string, data []byte) (*config.Config, error) {
+// mergeInventory adds the etcd entries to the file's document.
+func (c *clusterComponent) mergeInventory(data []byte) ([]byte, error) {
 	e := c.entries.Load()
 	if e == nil {
-		return config.Parse(file, data)
+		return data, nil
 	}
 	merged, shadowed, bad, err := cluster.Merge(data, *e)
 	if err != nil {
@@ -113,11 +116,7 @@ func (c *clusterComponent) mergeInventory(file string, data []byte) (*config.Con
 	if len(bad) > 0 {
 		log.WithField("problems", strings.Join(bad, "; ")).Warn("inventory: invalid etcd entries left out")
 	}
-	cfg, err := config.Parse(file, merged)
-	if err != nil {
-		return nil, fmt.Errorf("with the inventory entries from etcd added (lines of the merged document):\n%w", err)
-	}
-	return cfg, nil
+	return merged, nil
 }
 
 func (c *clusterComponent) gauges() map[string]uint64 {
@@ -133,6 +132,9 @@ func (c *clusterComponent) Stop(context.Context) {
 	}
 	if c.inventory != nil {
 		c.inventory.Close()
+	}
+	if c.admin != nil {
+		c.admin.close()
 	}
 	if err := c.member.Close(); err != nil {
 		c.d.log.WithError(err).Warn("cluster: leaving")

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/rackboot/rackboot/admin"
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/internal/etcdtest"
@@ -90,4 +93,79 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// member is one instance's daemon pieces for the cluster tests: the
+// reloader, the admin API behind its token, and the cluster component.
+func member(t *testing.T, url, name string) (*daemon, http.Handler) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "rackboot.yaml")
+	body := "server:\n  store: " + url + "\n  data_dir: " + filepath.Join(dir, "data") + "\ncluster:\n  member: " + name +
+		"\ndhcp: {mode: off}\nprofiles:\n  disk: {local: true}\n  shell: {shell: true}\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(&strings.Builder{})
+	t.Setenv(admin.TokenEnv, "tok")
+	d := &daemon{cfg: cfg, log: log, metrics: &metrics.Registry{}, inv: &atomic.Pointer[boot.Inventory]{}, api: http.NewServeMux(),
+		server: boot.Server{Addr: netip.MustParseAddr("192.0.2.1")}}
+	d.inv.Store(boot.NewInventory(cfg))
+	d.reload = newReloader(d.inv, overrides{}, log, []byte(body))
+	if err := d.adminAPI(); err != nil {
+		t.Fatal(err)
+	}
+	d.cluster = newClusterComponent(d)
+	if err := d.cluster.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.cluster.Stop(context.Background()) })
+	return d, d.apiAuth
+}
+
+// TestAdminEntriesShared: a machine added through one member's admin API
+// is in the other member's inventory within 2 s, and so is its removal; a
+// member started later gets the entries from etcd.
+func TestAdminEntriesShared(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	url := c.URL("/adm")
+	d1, api1 := member(t, url, "m1")
+	d2, _ := member(t, url, "m2")
+	profileOf := func(d *daemon, mac string) string {
+		hw, _ := net.ParseMAC(mac)
+		if m := d.inv.Load().Machine(hw); m != nil {
+			return m.Profile
+		}
+		return ""
+	}
+	do := func(method, path, body string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok")
+		rec := httptest.NewRecorder()
+		api1.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	const mac = "52:54:00:00:00:05"
+	if code := do("PUT", "/api/v1/machines/"+mac, `{"profile": "shell"}`); code/100 != 2 {
+		t.Fatalf("PUT on m1: %d", code)
+	}
+	if profileOf(d1, mac) != "shell" {
+		t.Fatal("m1 itself does not have the machine")
+	}
+	start := time.Now()
+	eventually(t, 2*time.Second, "m2 never got m1's admin entry", func() bool { return profileOf(d2, mac) == "shell" })
+	t.Logf("m2 applied m1's entry %v after the PUT returned", time.Since(start))
+	d3, _ := member(t, url, "m3")
+	if profileOf(d3, mac) != "shell" {
+		t.Error("a member started later lacks the entry in etcd")
+	}
+	if code := do("DELETE", "/api/v1/machines/"+mac, ""); code/100 != 2 {
+		t.Fatalf("DELETE on m1: %d", code)
+	}
+	eventually(t, 2*time.Second, "m2 still has the deleted machine", func() bool { return profileOf(d2, mac) == "" })
 }

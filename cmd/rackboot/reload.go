@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"reflect"
@@ -32,9 +33,9 @@ type reloader struct {
 	build func(*config.Config) *boot.Inventory // nil: boot.NewInventory
 	now   func() time.Time                     // nil: time.Now
 	first *config.Config                       // the one started with: its server and dhcp run
-	// merge, when set, parses the file again with the inventory entries
-	// of the shared store added (cluster.go); set with setMerge.
-	merge func(file string, data []byte) (*config.Config, error)
+	// merge, when set, adds the shared store's inventory entries to the
+	// file's document (cluster.go); set with setMerge.
+	merge func(data []byte) ([]byte, error)
 
 	// The admin API's entries (entries.go), merged into every file read.
 	store                  *admin.Store
@@ -127,7 +128,7 @@ func (r *reloader) reloadIf(onlyChanged bool) bool {
 	}
 	next, err := config.Parse(cur.File, data)
 	if err == nil && r.merge != nil {
-		next, err = r.merge(cur.File, data)
+		next, data, err = r.withShared(cur.File, data)
 	}
 	if err != nil {
 		r.refuse(cur.File, sum, err)
@@ -141,10 +142,25 @@ func (r *reloader) reloadIf(onlyChanged bool) bool {
 }
 
 // setMerge makes every reload add the shared store's inventory entries.
-func (r *reloader) setMerge(f func(file string, data []byte) (*config.Config, error)) {
+func (r *reloader) setMerge(f func(data []byte) ([]byte, error)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.merge = f
+}
+
+// withShared parses the file's document with the shared store's entries
+// added; the merged document is what the admin API's entries are then
+// merged into.
+func (r *reloader) withShared(file string, data []byte) (*config.Config, []byte, error) {
+	merged, err := r.merge(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Parse(file, merged)
+	if err != nil {
+		return nil, nil, fmt.Errorf("with the inventory entries from etcd added (lines of the merged document):\n%w", err)
+	}
+	return cfg, merged, nil
 }
 
 // swap puts next in force and records it.
