@@ -28,28 +28,7 @@ import (
 func TestInventoryFromEtcd(t *testing.T) {
 	c := etcdtest.Start(t, 1)
 	url := c.URL("/inv")
-	file := filepath.Join(t.TempDir(), "rackboot.yaml")
-	body := "server:\n  store: " + url + "\ncluster:\n  member: t1\ndhcp: {mode: off}\nprofiles:\n  disk: {local: true}\n  shell: {shell: true}\n" +
-		"machines:\n  - mac: 52:54:00:00:00:01\n    profile: disk\n"
-	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(&strings.Builder{})
-	d := &daemon{cfg: cfg, log: log, metrics: &metrics.Registry{}, inv: &atomic.Pointer[boot.Inventory]{},
-		server: boot.Server{Addr: netip.MustParseAddr("192.0.2.1")}}
-	d.inv.Store(boot.NewInventory(cfg))
-	d.reload = newReloader(d.inv, overrides{}, log, []byte(body))
-	d.cluster = newClusterComponent(d)
-	if err := d.cluster.Start(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	defer d.cluster.Stop(context.Background())
-
+	d, _ := member(t, url, "t1", "machines:\n  - mac: 52:54:00:00:00:01\n    profile: disk\n")
 	profileOf := func(mac string) string {
 		hw, _ := net.ParseMAC(mac)
 		if m := d.inv.Load().Machine(hw); m != nil {
@@ -97,12 +76,12 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // member is one instance's daemon pieces for the cluster tests: the
 // reloader, the admin API behind its token, and the cluster component.
-func member(t *testing.T, url, name string) (*daemon, http.Handler) {
+func member(t *testing.T, url, name, extra string) (*daemon, http.Handler) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "rackboot.yaml")
 	body := "server:\n  store: " + url + "\n  data_dir: " + filepath.Join(dir, "data") + "\ncluster:\n  member: " + name +
-		"\ndhcp: {mode: off}\nprofiles:\n  disk: {local: true}\n  shell: {shell: true}\n"
+		"\ndhcp: {mode: off}\nprofiles:\n  disk: {local: true}\n  shell: {shell: true}\n" + extra
 	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +113,8 @@ func member(t *testing.T, url, name string) (*daemon, http.Handler) {
 func TestAdminEntriesShared(t *testing.T) {
 	c := etcdtest.Start(t, 1)
 	url := c.URL("/adm")
-	d1, api1 := member(t, url, "m1")
-	d2, _ := member(t, url, "m2")
+	d1, api1 := member(t, url, "m1", "")
+	d2, _ := member(t, url, "m2", "")
 	profileOf := func(d *daemon, mac string) string {
 		hw, _ := net.ParseMAC(mac)
 		if m := d.inv.Load().Machine(hw); m != nil {
@@ -160,7 +139,7 @@ func TestAdminEntriesShared(t *testing.T) {
 	start := time.Now()
 	eventually(t, 2*time.Second, "m2 never got m1's admin entry", func() bool { return profileOf(d2, mac) == "shell" })
 	t.Logf("m2 applied m1's entry %v after the PUT returned", time.Since(start))
-	d3, _ := member(t, url, "m3")
+	d3, _ := member(t, url, "m3", "")
 	if profileOf(d3, mac) != "shell" {
 		t.Error("a member started later lacks the entry in etcd")
 	}
