@@ -143,9 +143,37 @@ func (c *Cluster) WaitHealthy(d time.Duration) {
 // Signal sends sig to member i (SIGSTOP freezes it, SIGCONT resumes it).
 func (c *Cluster) Signal(i int, sig syscall.Signal) {
 	c.t.Helper()
-	if err := c.Members[i].cmd.Process.Signal(sig); err != nil {
+	p := c.Members[i].cmd.Process
+	if err := p.Signal(sig); err != nil {
 		c.t.Fatalf("signalling etcd member %d: %v", i, err)
 	}
+	if sig == syscall.SIGSTOP {
+		waitStopped(c.t, p.Pid)
+	}
+}
+
+// waitStopped waits until every thread of pid is stopped (state T): a
+// stop signal is delivered to busy threads a little later.
+func waitStopped(t testing.TB, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		stopped := len(tasks) > 0
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			// the state follows the command name in parentheses
+			if k := strings.LastIndexByte(string(b), ')'); err != nil || k < 0 || k+2 >= len(b) || b[k+2] != 'T' {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("etcd process %d not stopped 5 s after SIGSTOP", pid)
 }
 
 // Kill ends member i with SIGKILL; Restart starts it again on its data.
