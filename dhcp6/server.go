@@ -158,3 +158,6 @@ func (c *UDPConn) Send(b []byte, to netip.AddrPort) error {
 
 // Close implements Conn.
 func (c *UDPConn) Close() error { return c.pc.Close() }
+
+// Close closes the server's connection (for a server that never served).
+func (s *Server) Close() error { return s.conn.Close() }

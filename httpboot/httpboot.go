@@ -51,6 +51,10 @@ type Options struct {
 	Assets *assets.Store
 	// BaseURL is how clients reach this server, e.g. http://10.0.0.1:8080.
 	BaseURL string
+	// BaseURL6, when set, is how clients that came over IPv6 reach it,
+	// e.g. http://[2001:db8:1::1]:8080: requests that arrive on an IPv6
+	// connection get every URL with it (docs/ipv6.md).
+	BaseURL6 string
 	// TFTPPort is the TFTP server's port, for templates (.Server.TFTPPort).
 	TFTPPort int
 	// Signer, when set, makes every script and config endpoint also
@@ -83,6 +87,7 @@ type Server struct {
 	inventory func() *boot.Inventory
 	assets    *assets.Store
 	baseURL   string
+	baseURL6  string
 	tftpPort  int
 	signer    *Signer
 	metrics   http.Handler
@@ -100,6 +105,7 @@ func New(o Options) *Server {
 		inventory: o.Inventory,
 		assets:    o.Assets,
 		baseURL:   strings.TrimRight(o.BaseURL, "/"),
+		baseURL6:  strings.TrimRight(o.BaseURL6, "/"),
 		tftpPort:  o.TFTPPort,
 		signer:    o.Signer,
 		metrics:   o.Metrics,
@@ -142,7 +148,7 @@ func New(o Options) *Server {
 // signing key is loaded. HEAD is accepted wherever GET is; other methods
 // get 405, other paths 404.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(http.HandlerFunc(s.route))
+	return s.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.forFamily(r).route(w, r) }))
 }
 
 // Serve accepts connections on ln until Shutdown, then returns nil.

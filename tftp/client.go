@@ -44,11 +44,11 @@ func (e *ServerError) Error() string { return fmt.Sprintf("tftp error %d: %s", e
 // and RFC 7440 windowsize (it ACKs every window, and on a gap or a timeout
 // the last block it has), for tests and benchmarks.
 func Fetch(addr, name string, opt ClientOptions, w io.Writer) (FetchResult, error) {
-	raddr, err := net.ResolveUDPAddr("udp4", addr)
+	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return FetchResult{}, err
 	}
-	conn, err := net.ListenUDP("udp4", nil)
+	conn, err := net.ListenUDP(network(raddr), nil)
 	if err != nil {
 		return FetchResult{}, err
 	}

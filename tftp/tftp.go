@@ -103,7 +103,7 @@ type Server struct {
 	blocking atomic.Int64 // transfers on a blocking socket
 
 	mu     sync.Mutex
-	conn   net.PacketConn
+	conns  []net.PacketConn // the listening sockets (one per family)
 	closed bool // no more transfers start (Drain, Shutdown)
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -145,8 +145,11 @@ func (s *Server) Serve(conn net.PacketConn) error {
 		conn.Close()
 		return nil
 	}
-	s.conn = conn
+	s.conns = append(s.conns, conn)
 	s.mu.Unlock()
+	if isIPv6(conn.LocalAddr()) {
+		return s.serve6(conn)
+	}
 	pc := ipv4.NewPacketConn(conn)
 	cm := pc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true) == nil
 	buf := make([]byte, maxPacket)
@@ -201,8 +204,8 @@ func (s *Server) stopListening() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.conn != nil {
-		s.conn.Close()
+	for _, c := range s.conns {
+		c.Close()
 	}
 }
 
@@ -263,6 +266,9 @@ func (s *Server) refuse(listen net.PacketConn, client *net.UDPAddr, file string,
 // localAddr is the address a transfer answers from: the one the request was
 // sent to, unless that was a broadcast (then the kernel picks).
 func localAddr(dst net.IP) *net.UDPAddr {
+	if dst != nil && dst.To4() == nil {
+		return localAddr6(dst)
+	}
 	if dst == nil || dst.Equal(net.IPv4bcast) || dst.IsMulticast() || dst.IsUnspecified() {
 		return &net.UDPAddr{IP: net.IPv4zero}
 	}
@@ -292,6 +298,9 @@ func (s *Server) transfer(req request, client *net.UDPAddr, local *net.UDPAddr, 
 		return
 	}
 	defer f.Close()
+	if client.IP.To4() == nil && maxBlock > ipv6Extra {
+		maxBlock -= ipv6Extra
+	}
 	set := negotiate(req.opts, limits{maxBlock: maxBlock, maxWindow: s.opt.MaxWindow, timeout: s.opt.Timeout, size: sizeFor(req.mode, f.Size)})
 	snd := newSender(conn, source(req.mode, f, set.blksize), set, s.opt.Retries)
 	n, err := snd.run()
@@ -319,6 +328,9 @@ type transferConn interface {
 // while fewer than BlockingTransfers transfers hold one, else one on Go's
 // netpoller. release closes it and gives back its place.
 func (s *Server) dial(local, client *net.UDPAddr) (conn transferConn, release func(), err error) {
+	if client.IP.To4() == nil {
+		return dial6(local, client)
+	}
 	if n := s.blocking.Add(1); n <= int64(s.opt.BlockingTransfers) {
 		c, err := dialBlocking(local, client)
 		if err != nil {

@@ -39,6 +39,7 @@ type daemon struct {
 	inv        *atomic.Pointer[boot.Inventory]
 	assets     *assets.Store
 	server     boot.Server
+	server6    boot.Server // for clients that come over IPv6
 	metrics    *metrics.Registry
 	timeline   *timeline.Store
 	obs        observer
@@ -61,6 +62,10 @@ type runtime struct {
 	ifi     *net.Interface
 	addr    netip.Addr
 	subnets []config.Subnet
+	// addr6 and subnets6 are the IPv6 side (dhcp6.go): the address IPv6
+	// clients are sent to and the subnets DHCPv6 serves.
+	addr6    netip.Addr
+	subnets6 []config.Subnet
 }
 
 // newDaemon builds the daemon for cfg (with ov already applied): HTTP,
@@ -80,6 +85,10 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 		return nil, err
 	}
 	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
+	d.server6 = boot.Server{Addr: rt.addr6, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
+	if !rt.addr.IsValid() {
+		d.server = d.server6 // IPv6 only
+	}
 	if err := d.newTimeline(); err != nil {
 		return nil, err
 	}
@@ -90,10 +99,17 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	d.components = []component{&timelineComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}
 	switch cfg.DHCP.Mode {
 	case config.ModeFull:
-		d.components = append(d.components, newDHCPComponent(d))
+		if rt.serves4() {
+			d.components = append(d.components, newDHCPComponent(d))
+		}
 	case config.ModeProxy:
-		d.components = append(d.components, newProxyComponent(d))
+		if rt.addr.IsValid() {
+			d.components = append(d.components, newProxyComponent(d))
+		}
 	case config.ModeOff:
+	}
+	if c := newDHCP6Component(d); c != nil {
+		d.components = append(d.components, c)
 	}
 	return d, nil
 }
@@ -104,11 +120,14 @@ func resolve(cfg *config.Config) (runtime, error) {
 	if err != nil {
 		return runtime{}, err
 	}
-	rt := runtime{ifi: ifi, addr: prefix.Addr(), subnets: cfg.DHCP.Subnets}
+	rt := runtime{ifi: ifi, addr: prefix.Addr()}
 	if cfg.Server.Addr.IsValid() {
 		rt.addr = cfg.Server.Addr
 	}
-	if cfg.DHCP.Mode == config.ModeFull && len(rt.subnets) == 0 {
+	if err := rt.resolve6(cfg); err != nil {
+		return runtime{}, err
+	}
+	if cfg.DHCP.Mode == config.ModeFull && len(rt.subnets) == 0 && len(rt.subnets6) == 0 {
 		sn, err := dhcp.AutoSubnet(prefix)
 		if err != nil {
 			return runtime{}, err

@@ -7,8 +7,9 @@ import (
 )
 
 // pickInterface returns the named interface, or the first one that is up,
-// is not a loopback and has an IPv4 address; with that interface's first
-// IPv4 address and prefix.
+// is not a loopback and has an IPv4 address (else the first with a global
+// IPv6 address: an IPv6-only network); with that interface's first IPv4
+// address and prefix, invalid when it has none but an IPv6 address.
 func pickInterface(name string) (*net.Interface, netip.Prefix, error) {
 	if name != "" {
 		ifi, err := net.InterfaceByName(name)
@@ -16,6 +17,9 @@ func pickInterface(name string) (*net.Interface, netip.Prefix, error) {
 			return nil, netip.Prefix{}, fmt.Errorf("interface %q: %w", name, err)
 		}
 		p, err := ipv4Prefix(ifi)
+		if err != nil && ipv6Global(ifi).IsValid() {
+			return ifi, netip.Prefix{}, nil
+		}
 		return ifi, p, err
 	}
 	ifis, err := net.Interfaces()
@@ -31,7 +35,10 @@ func pickInterface(name string) (*net.Interface, netip.Prefix, error) {
 			return ifi, p, nil
 		}
 	}
-	return nil, netip.Prefix{}, fmt.Errorf("no up interface with an IPv4 address: name one with --interface or server.interface")
+	if ifi := firstIPv6Interface(ifis); ifi != nil {
+		return ifi, netip.Prefix{}, nil
+	}
+	return nil, netip.Prefix{}, fmt.Errorf("no up interface with an IPv4 or global IPv6 address: name one with --interface or server.interface")
 }
 
 // ipv4Prefix returns the interface's first IPv4 address with its prefix.

@@ -93,11 +93,11 @@ func (d *daemon) run(ctx context.Context) error {
 
 func (d *daemon) logStart() {
 	d.log.WithFields(logrus.Fields{
-		"version": version, "config": d.cfg.File, "interface": d.rt.ifi.Name, "address": d.rt.addr,
+		"version": version, "config": d.cfg.File, "interface": d.rt.ifi.Name, "address": d.rt.addr, "address6": d.rt.addr6,
 		"dhcp": d.cfg.DHCP.Mode, "http_port": d.cfg.Server.HTTPPort, "tftp_port": d.cfg.Server.TFTPPort,
 		"embedded": d.assets.Embedded(),
 	}).Info("rackboot starting")
-	for _, sn := range d.rt.subnets {
+	for _, sn := range append(append([]config.Subnet(nil), d.rt.subnets...), d.rt.subnets6...) {
 		d.log.WithFields(logrus.Fields{"cidr": sn.Prefix, "range": sn.Range}).Info("dhcp subnet")
 	}
 }
