@@ -53,4 +53,3 @@ func TestBaseURLPerFamily(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-

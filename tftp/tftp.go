@@ -104,7 +104,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	conns  []net.PacketConn // the listening sockets (one per family)
-	closed bool // no more transfers start (Drain, Shutdown)
+	closed bool             // no more transfers start (Drain, Shutdown)
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -21,6 +21,7 @@
 #                          or pxelinux (a BIOS VM whose profile has loader:
 #                          pxelinux: pxelinux.0, generated pxelinux.cfg, kernel
 #                          and initrd over TFTP, all in rackboot's TFTP log)
+#   lab.sh e2e6 MODE       IPv6 boots: see lab6.sh (pxe6, httpboot6, proxy-pxe6, dual)
 #   lab.sh demo            boot one BIOS VM and narrate every step live
 #
 # Environment:
@@ -682,6 +683,7 @@ cmd_doctor() {
 main() {
 	case ${1:-} in
 	e2e) shift; cmd_e2e "$@" ;;
+	e2e6) shift; exec bash "$LAB_DIR/lab6.sh" e2e "$@" ;; # IPv6 (lab6.sh)
 	doctor) shift; cmd_doctor "$@" ;;
 	demo) cmd_demo ;;
 	*) echo "usage: $0 e2e bios|uefi | demo" >&2; exit 2 ;;
