@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/rackboot/rackboot/internal/atomicfile"
 )
 
 // FileName is the entries file inside data_dir.
@@ -109,7 +111,7 @@ func (s *Store) Replace(e Entries) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ents = e.Clone()
-	if err := writeAtomic(s.path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(s.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("admin entries: %w", err)
 	}
 	return nil
@@ -161,43 +163,9 @@ func (s *Store) Save(e Entries) error {
 			return fmt.Errorf("admin entries: %w", err)
 		}
 	}
-	if err := writeAtomic(s.path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(s.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("admin entries: %w", err)
 	}
 	s.ents = e.Clone()
 	return nil
-}
-
-// writeAtomic replaces name with data: a temporary file in the same
-// folder, synced, renamed over name, then the folder synced.
-func writeAtomic(name string, data []byte) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing to remove
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

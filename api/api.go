@@ -18,6 +18,7 @@ import (
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/discovery"
 	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/internal/logx"
 	"github.com/rackboot/rackboot/timeline"
@@ -35,7 +36,10 @@ type Options struct {
 	// Leases returns each subnet's pool usage; nil when rackboot hands out
 	// no addresses (proxy or off mode).
 	Leases func() []dhcp.Usage
-	Log    logrus.FieldLogger
+	// Discovered holds the machines that PXE-booted with no rule giving
+	// them a profile (discovery package); nil when not kept.
+	Discovered *discovery.Registry
+	Log        logrus.FieldLogger
 }
 
 // API serves the routes. Shutdown ends the event streams, so that the

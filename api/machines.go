@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rackboot/rackboot/boot"
+	"github.com/rackboot/rackboot/discovery"
 	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/timeline"
 )
@@ -23,6 +24,10 @@ type Machine struct {
 	Reason string `json:"reason,omitempty"`
 	// InInventory is true when the inventory lists the MAC.
 	InInventory bool `json:"in_inventory"`
+	// Discovered is what the wire told about a machine that booted with
+	// no rule giving it a profile; while none does, its state is
+	// "discovered".
+	Discovered *discovery.Record `json:"discovered,omitempty"`
 }
 
 // machinesBody is GET /api/v1/machines.
@@ -32,8 +37,20 @@ type machinesBody struct {
 	Timeline bool `json:"timeline"`
 }
 
+// serveMachines answers GET /api/v1/machines; ?state=S keeps the
+// machines in state S (discovered, unseen, booted, ...).
 func (a *API) serveMachines(w http.ResponseWriter, r *http.Request) {
-	JSON(w, http.StatusOK, machinesBody{Machines: a.Machines(), Timeline: a.o.Timeline != nil})
+	ms := a.Machines()
+	if st := r.URL.Query().Get("state"); st != "" {
+		kept := ms[:0]
+		for _, m := range ms {
+			if string(m.State) == st {
+				kept = append(kept, m)
+			}
+		}
+		ms = kept
+	}
+	JSON(w, http.StatusOK, machinesBody{Machines: ms, Timeline: a.o.Timeline != nil})
 }
 
 // Machines lists every machine seen on the wire or in the inventory,
@@ -57,6 +74,14 @@ func (a *API) Machines() []Machine {
 			}
 			have[cm.HWAddr.String()] = true
 			out = append(out, a.complete(inv, timeline.Machine{MAC: cm.HWAddr.String(), State: StateUnseen}))
+		}
+	}
+	if a.o.Discovered != nil {
+		for _, rec := range a.o.Discovered.List() {
+			if !have[rec.MAC] {
+				have[rec.MAC] = true
+				out = append(out, a.complete(inv, seenMachine(rec)))
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].MAC < out[j].MAC })
@@ -93,6 +118,7 @@ func (a *API) complete(inv *boot.Inventory, m timeline.Machine) Machine {
 			out.Profile, out.Via, out.Group, out.Reason = d.Profile.Name, d.Source.String(), d.Group, d.Via()
 		}
 	}
+	a.discovered(inv, &out)
 	return out
 }
 
@@ -139,6 +165,12 @@ func (a *API) Machine(mac events.MAC) (Machine, bool) {
 	if a.o.Timeline != nil {
 		m, ok = a.o.Timeline.Machine(mac)
 	}
+	if !ok && a.o.Discovered != nil {
+		var rec discovery.Record
+		if rec, ok = a.o.Discovered.Get(mac.String()); ok {
+			m = seenMachine(rec)
+		}
+	}
 	if !ok {
 		if inv == nil || inv.Machine(mac[:]) == nil {
 			return Machine{}, false
@@ -148,10 +180,38 @@ func (a *API) Machine(mac events.MAC) (Machine, bool) {
 	return a.complete(inv, m), true
 }
 
+// seenMachine is a discovered machine the timeline does not hold (it is
+// off, or forgot it).
+func seenMachine(rec discovery.Record) timeline.Machine {
+	return timeline.Machine{MAC: rec.MAC, State: timeline.StateDiscovered, Hostname: rec.Hostname,
+		FirstSeen: rec.FirstSeen, LastSeen: rec.LastSeen, Firmware: rec.Firmware, Arch: rec.Arch}
+}
+
 // quote shows a user's value in a message, shortened.
 func quote(s string) string {
 	if len(s) > 64 {
 		s = s[:64] + "…"
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
+
+// discovered attaches the discovery record and, while no rule gives the
+// machine a profile (it is not adopted yet), says its state is
+// discovered.
+func (a *API) discovered(inv *boot.Inventory, m *Machine) {
+	if a.o.Discovered == nil {
+		return
+	}
+	rec, ok := a.o.Discovered.Get(m.MAC)
+	if !ok {
+		return
+	}
+	m.Discovered = &rec
+	mac, err := events.ParseMAC(m.MAC)
+	if err != nil {
+		return
+	}
+	if d := inv.Decide(boot.Facts{MAC: mac[:], Class: boot.ClassIPXE}, boot.Server{}); d.Profile == nil && d.Source == boot.SourceNone {
+		m.State = timeline.StateDiscovered
+	}
 }

@@ -140,3 +140,12 @@ func (d Decision) BootMethod() string {
 	}
 	return ""
 }
+
+// ProfileName is the profile's name, "" when there is none (a client held
+// for discovery gets a boot step without one).
+func (d Decision) ProfileName() string {
+	if d.Profile == nil {
+		return ""
+	}
+	return d.Profile.Name
+}

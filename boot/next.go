@@ -22,6 +22,9 @@ func (inv *Inventory) next(f Facts, d Decision, s Server) Next {
 		return none("not a PXE, HTTP Boot or iPXE client")
 	}
 	if d.Profile == nil {
+		if d.Source == SourceNone && inv.cfg.Server.DiscoverHold {
+			return hold(f, s, d.Reason)
+		}
 		return none(d.Reason)
 	}
 	if why := methodRefuses(f, d); why != "" {
@@ -46,6 +49,28 @@ func (inv *Inventory) next(f Facts, d Decision, s Server) Next {
 }
 
 func none(why string) Next { return Next{Step: StepNone, Why: why} }
+
+// hold is the next step, with server.discover_hold, of a network-booting
+// client that no rule gives a profile: iPXE gets its script URL (the
+// no-profile script, which asks again every few seconds), PXE and HTTP
+// Boot firmware the iPXE build that gets there, so that a profile given
+// later (the admin API adopting a discovered machine) boots on the next
+// retry without anyone touching the machine.
+func hold(f Facts, s Server, why string) Next {
+	var n Next
+	switch f.Class {
+	case ClassIPXE:
+		n = Next{Step: StepScript, URL: s.ScriptURL(), Loader: config.LoaderIPXE}
+	case ClassPXE, ClassHTTP:
+		n = firmwareProgram(f, s)
+	default:
+		return none(why)
+	}
+	if n.Step != StepNone {
+		n.Why = "held until it gets a profile (server.discover_hold): " + why
+	}
+	return n
+}
 
 // methodRefuses applies boot_method to firmware that tries both PXE and
 // HTTP Boot, such as OVMF: the request of the other method gets nothing,

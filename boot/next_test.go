@@ -1,8 +1,11 @@
 package boot
 
 import (
+	"net"
 	"net/netip"
 	"testing"
+
+	"github.com/rackboot/rackboot/internal/testinv"
 )
 
 const nextYAML = `
@@ -83,5 +86,37 @@ func TestServerURLs(t *testing.T) {
 	}
 	if got, want := s.AssetURL("ipxe.efi"), "http://[2001:db8::1]:8080/assets/ipxe.efi"; got != want {
 		t.Errorf("AssetURL = %s, want %s", got, want)
+	}
+}
+
+// TestDiscoverHold: with server.discover_hold, a client that no rule
+// gives a profile gets the road to the no-profile script (iPXE its URL,
+// PXE firmware the iPXE build); without it, nothing. A plain DHCP client
+// and a machine whose profile is missing get nothing either way.
+func TestDiscoverHold(t *testing.T) {
+	srv := Server{Addr: netip.MustParseAddr("192.0.2.1"), HTTPPort: 8080, Has: func(string) bool { return true }}
+	mac, _ := net.ParseMAC("52:54:00:00:00:09")
+	for _, hold := range []bool{false, true} {
+		yaml := "dhcp: {mode: off}\nprofiles:\n  disk: {local: true}\n"
+		if hold {
+			yaml = "server: {discover_hold: true}\n" + yaml
+		}
+		inv := NewInventory(testinv.Parse(t, yaml))
+		for _, tt := range []struct {
+			f    Facts
+			want Step
+		}{
+			{Facts{MAC: mac, Class: ClassIPXE}, StepScript},
+			{Facts{MAC: mac, Class: ClassPXE, HasArch: true, Arch: ArchBIOS}, StepTFTP},
+			{Facts{MAC: mac, Class: ClassPlain}, StepNone},
+		} {
+			want := tt.want
+			if !hold || tt.f.Class == ClassPlain {
+				want = StepNone
+			}
+			if got := inv.Decide(tt.f, srv).Next; got.Step != want {
+				t.Errorf("hold=%v class %v: step %v (%s), want %v", hold, tt.f.Class, got.Step, got.Why, want)
+			}
+		}
 	}
 }

@@ -52,6 +52,10 @@ type Server struct {
 	ShutdownGrace  Duration `yaml:"shutdown_grace"`
 	AdminTokenFile string   `yaml:"admin_token_file"`
 	APIReadToken   bool     `yaml:"api_read_token"`
+	// DiscoverHold keeps PXE clients that no rule gives a profile in the
+	// no-profile iPXE script's retry loop, so that adopting them boots
+	// them on the next retry (docs/operations.md#discovery).
+	DiscoverHold bool `yaml:"discover_hold"`
 
 	// Address6 is the IPv6 address of a dual-stack server whose Address
 	// is IPv4 (docs/ipv6.md).

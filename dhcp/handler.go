@@ -527,7 +527,7 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 		if !boots {
 			entry = entry.WithField("noboot", d.Next.Why)
 		} else {
-			entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.Profile.Name, "via": d.Via()})
+			entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.ProfileName(), "via": d.Via()})
 		}
 		entry.Info("dhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
 	}

@@ -86,3 +86,16 @@ func TestAdminAPIKill9(t *testing.T) {
 		t.Errorf("wrong token: %d; log shows it: %v", resp.StatusCode, strings.Contains(srv.log.String(), "not-the-token-xyz"))
 	}
 }
+
+// TestAdoptDiscovered boots a BIOS VM that no rule gives a profile, with
+// server.discover_hold: lab.sh waits until GET
+// /api/v1/machines?state=discovered lists it with its vendor class and
+// first_seen and its console shows the no-profile retry loop, adopts it
+// with `rackboot machines add MAC --profile demo --hostname adopted1`,
+// and passes only when the VM, untouched, boots that profile (its kernel
+// command line carries the hostname given at adoption).
+func TestAdoptDiscovered(t *testing.T) {
+	root := repoRoot(t)
+	requireLab(t, root)
+	runLab(t, root, nil, "adopt")
+}

@@ -122,7 +122,7 @@ func (r *Responder) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) *dhcpv4.DHC
 	bf.ForProxy(c).Apply(reply)
 	r.log.WithFields(logrus.Fields{
 		"mac": req.ClientHWAddr.String(), "class": c.Facts.Class.String(), "bootfile": bf.File,
-		"profile": d.Profile.Name, "via": d.Via(),
+		"profile": d.ProfileName(), "via": d.Via(),
 	}).Info("proxydhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
 	return reply
 }

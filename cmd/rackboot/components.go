@@ -202,7 +202,7 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 		conn.Close()
 		return err
 	}
-	c.srv = dhcpwire.NewServer(conn, c.d.cluster.filter(c.h), dhcpwire.RouteRFC2131, c.d.log, max(cfg.Workers, 1))
+	c.srv = dhcpwire.NewServer(conn, c.d.seen(c.d.cluster.filter(c.h)), dhcpwire.RouteRFC2131, c.d.log, max(cfg.Workers, 1))
 	if err := errors.Join(c.d.metrics.Add("dhcp", c.srv.Counters.Snapshot), c.d.metrics.Add("dhcp", c.h.Metrics.Snapshot)); err != nil {
 		conn.Close()
 		return err
@@ -257,8 +257,8 @@ func (c *proxyComponent) Start(ctx context.Context, fail context.CancelCauseFunc
 	r := proxydhcp.New(c.d.inv.Load, c.d.server, c.d.log, c.d.sink()).WithWatcher(c.d.handoff)
 	c.d.log.WithFields(logrus.Fields{"interface": rt.ifi.Name, "address": rt.addr}).
 		Info("proxydhcp: answering PXE clients beside the network's DHCP server (port 67 read through a raw socket, boot server on port 4011)")
-	port67 := dhcpwire.NewServer(conn, c.d.cluster.filter(r), dhcpwire.RouteRFC2131, c.d.log, 2)
-	port4011 := dhcpwire.NewServer(dhcpwire.NewPacketConn(bs), r.BootServer(), dhcpwire.RouteToSource, c.d.log, 2)
+	port67 := dhcpwire.NewServer(conn, c.d.seen(c.d.cluster.filter(r)), dhcpwire.RouteRFC2131, c.d.log, 2)
+	port4011 := dhcpwire.NewServer(dhcpwire.NewPacketConn(bs), c.d.seen(r.BootServer()), dhcpwire.RouteToSource, c.d.log, 2)
 	if err := errors.Join(c.d.metrics.Add("proxydhcp", r.Counters.Snapshot),
 		c.d.metrics.Add("proxydhcp_port67", port67.Counters.Snapshot),
 		c.d.metrics.Add("proxydhcp_port4011", port4011.Counters.Snapshot)); err != nil {

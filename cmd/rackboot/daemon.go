@@ -15,6 +15,7 @@ import (
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcp"
+	"github.com/rackboot/rackboot/discovery"
 	"github.com/rackboot/rackboot/handoff"
 	"github.com/rackboot/rackboot/metrics"
 	"github.com/rackboot/rackboot/timeline"
@@ -55,6 +56,8 @@ type daemon struct {
 	// handoff follows what each client was handed: refusals of iPXE
 	// for loader auto and the timeline (grub.go).
 	handoff *handoff.Tracker
+	// discovered records the machines no rule gives a profile (discover.go).
+	discovered *discovery.Registry
 }
 
 // runtime is what the daemon works out from the host before it listens.
@@ -84,6 +87,9 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	if err := d.adminAPI(); err != nil {
 		return nil, err
 	}
+	if err := d.openDiscovery(); err != nil {
+		return nil, err
+	}
 	d.server = boot.Server{Addr: rt.addr, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
 	d.server6 = boot.Server{Addr: rt.addr6, HTTPPort: cfg.Server.HTTPPort, Has: d.assets.Has}
 	if !rt.addr.IsValid() {
@@ -96,7 +102,7 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	d.observe()
 	web := newHTTPComponent(d)
 	d.cluster = newClusterComponent(d)
-	d.components = []component{&timelineComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}
+	d.components = []component{&timelineComponent{d: d}, &discoveryComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}
 	switch cfg.DHCP.Mode {
 	case config.ModeFull:
 		if rt.serves4() {

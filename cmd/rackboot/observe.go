@@ -45,7 +45,7 @@ type observer struct {
 
 // observe registers the machines API on the daemon's /api/ mux.
 func (d *daemon) observe() {
-	o := api.Options{Inventory: d.inv.Load, Log: d.log, Leases: d.leases()}
+	o := api.Options{Inventory: d.inv.Load, Log: d.log, Leases: d.leases(), Discovered: d.discovered}
 	if d.timeline != nil {
 		o.Timeline, o.Reports = d.timeline, d.timeline
 	}

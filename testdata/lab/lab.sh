@@ -161,12 +161,14 @@ profiles:
     cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode rackboot.host={{.Machine.Hostname}}"
 $([ "$mode" = pxelinux ] && echo '    loader: pxelinux')
 $(case $mode in *secureboot) echo '    loader: grub' ;; *sbipxe) echo '    loader: ipxe' ;; *sbauto) echo '    loader: auto' ;; esac)
-machines:
-  - mac: "$VM_MAC"
-    hostname: node1
-    profile: demo
-default_profile: demo
+$([[ $mode == adopt-* ]] || printf 'machines:\n  - mac: "%s"\n    hostname: node1\n    profile: demo\ndefault_profile: demo\n' "$VM_MAC")
 EOF
+	# adopt-*: no rule gives the VM a profile; it is held in the
+	# no-profile retry loop until the admin API adopts it.
+	if [[ $mode == adopt-* ]]; then
+		printf 'lab-admin-token-%s\n' "$$" >"$WORK/admin-token"
+		sed -i "s#^server:\$#server:\n  discover_hold: true\n  admin_token_file: $WORK/admin-token#" "$WORK/rackboot.yaml"
+	fi
 	mkdir -p "$WORK/data"
 }
 
@@ -680,10 +682,55 @@ cmd_doctor() {
 	LAB_FAILED=0
 }
 
+# cmd_adopt boots a BIOS VM that no rule gives a profile (full mode,
+# server.discover_hold), waits until GET /api/v1/machines?state=discovered
+# lists it with its firmware facts, adopts it with `rackboot machines
+# add`, and passes when the VM boots the profile on its next retry.
+cmd_adopt() {
+	local mode=adopt-bios i found=""
+	ensure_payload
+	lab_up
+	write_inventory "$mode"
+	start_server
+	start_vm "$mode"
+	for i in $(seq 1 180); do
+		kill -0 "$VM_PID" 2>/dev/null || break
+		if in_ns curl -sf "http://$SERVER_IP:$HTTP_PORT/api/v1/machines?state=discovered" >"$WORK/discovered.json" 2>/dev/null &&
+			grep -q "\"mac\": \"$VM_MAC\"" "$WORK/discovered.json"; then
+			found=1
+			break
+		fi
+		sleep 1
+	done
+	[ -n "$found" ] || { server_log_tail; console_tail; die "FAIL: $VM_MAC never listed as discovered"; }
+	grep -q '"vendor_class": "PXEClient' "$WORK/discovered.json" && grep -q '"first_seen"' "$WORK/discovered.json" ||
+		{ cat "$WORK/discovered.json" >&2; die "FAIL: the discovered record lacks the vendor class or first_seen"; }
+	log "discovered after ${i}s: $(tr -d ' \n' <"$WORK/discovered.json" | grep -o '"discovered":{[^}]*}' | head -1)"
+	# Wait until it sits in the no-profile loop; nobody touches the VM.
+	for i in $(seq 1 90); do
+		tr -d '\r' <"$WORK/console.log" | grep -q "has no boot profile" && break
+		sleep 1
+	done
+	tr -d '\r' <"$WORK/console.log" | grep -q "has no boot profile" ||
+		{ server_log_tail; console_tail; die "FAIL: the VM is not in the no-profile retry loop"; }
+	in_ns "$RACKBOOT_BIN" machines add "$VM_MAC" --profile demo --hostname adopted1 \
+		--server "http://$SERVER_IP:$HTTP_PORT" --token-file "$WORK/admin-token" >"$WORK/adopt.log" 2>&1 ||
+		{ cat "$WORK/adopt.log" >&2; die "FAIL: rackboot machines add failed"; }
+	log "adopted $VM_MAC with profile demo; waiting for its next retry"
+	wait_vm
+	summarize
+	console_ok "$mode" || { server_log_tail; console_tail; die "FAIL: the adopted VM did not boot its profile (${VM_SECONDS}s)"; }
+	tr -d '\r' <"$WORK/console.log" | grep -q "rackboot.host=adopted1" ||
+		{ console_tail; die "FAIL: the kernel command line lacks the hostname given at adoption"; }
+	log "PASS: adopted VM booted its profile in ${VM_SECONDS}s from power-on"
+	LAB_FAILED=0
+}
+
 main() {
 	case ${1:-} in
 	e2e) shift; cmd_e2e "$@" ;;
 	e2e6) shift; exec bash "$LAB_DIR/lab6.sh" e2e "$@" ;; # IPv6 (lab6.sh)
+	adopt) cmd_adopt ;;
 	doctor) shift; cmd_doctor "$@" ;;
 	demo) cmd_demo ;;
 	*) echo "usage: $0 e2e bios|uefi | demo" >&2; exit 2 ;;
