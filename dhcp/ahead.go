@@ -27,8 +27,8 @@ const (
 	// DefaultProbeFresh is how long a probe's answer stays good.
 	DefaultProbeFresh = time.Minute
 	// probeAheadTick is how often the loop tops the sets up; it also
-	// runs as soon as an OFFER took a ready address.
-	probeAheadTick = 250 * time.Millisecond
+	// runs as soon as OFFERs took half of a set (kickAhead).
+	probeAheadTick = 100 * time.Millisecond
 )
 
 // leaseQueue is a FIFO of leases; entries whose lease moved on are
@@ -121,6 +121,14 @@ func (p *Pool) compactLocked() {
 	if p.readyQ.len() > limit {
 		p.readyQ.compact(func(l *lease) bool { return p.liveState(l, ready) })
 	}
+}
+
+// readyQueued is the length of the ready queue, dead entries included: a
+// cheap upper bound of the ready addresses.
+func (p *Pool) readyQueued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.readyQ.len()
 }
 
 // AheadCounts returns how many addresses are ready and being probed.
@@ -247,9 +255,14 @@ func (h *Handler) refill(sn *subnet) {
 	}
 }
 
-// kickAhead asks the loop to top the sets up now (an OFFER took a ready
-// address); it never blocks.
-func (h *Handler) kickAhead() {
+// kickAhead asks the loop to top the sets up now, when an OFFER took a
+// ready address and sn's set is down to half its target (the ticker tops
+// it up otherwise, so that a burst does not run the loop per OFFER); it
+// never blocks.
+func (h *Handler) kickAhead(sn *subnet) {
+	if sn.pool.readyQueued() >= h.aheadTarget(sn)/2 {
+		return
+	}
 	select {
 	case h.aheadKick <- struct{}{}:
 	default:

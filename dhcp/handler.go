@@ -286,7 +286,7 @@ func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHC
 	}
 	if kind == offerReady {
 		h.Metrics.OffersReady.Add(1)
-		h.kickAhead()
+		h.kickAhead(sn)
 	}
 	if kind != offerNew || h.prober == nil {
 		sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))

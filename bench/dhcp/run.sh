@@ -61,9 +61,12 @@ start_server() {
 	responder)
 		ip netns exec $NS_S "$WORK/responder" -server-id $SRV >"$dir/log" 2>&1 &
 		;;
-	rackboot|rackboot-probe|rackboot-notimeline)
+	rackboot|rackboot-probe|rackboot-notimeline|rackboot-before)
+		# rackboot-before: the binary BEFORE_BIN names (an older build to
+		# compare with, in the same run), without the timeline key.
 		local cd=false; [ $name = rackboot-probe ] && cd=true
-		local tl=true; [ $name = rackboot-notimeline ] && tl=false
+		local tl=${TIMELINE:-true}; [ $name = rackboot-notimeline ] && tl=false
+		local bin=$RACKBOOT; [ $name = rackboot-before ] && bin=${BEFORE_BIN:?BEFORE_BIN names the older build} tl=omit
 		cat >"$dir/rackboot.yaml" <<YAML
 server:
   interface: rbb-s
@@ -78,13 +81,12 @@ dhcp:
     - cidr: 10.64.0.0/12
       range: $POOL_FIRST-$POOL_LAST
       lease_time: 1h
-timeline:
-  enabled: $tl
+$( [ "$tl" = omit ] || printf 'timeline:\n  enabled: %s\n' "$tl")
 profiles:
   local: {local: true}
 default_profile: local
 YAML
-		ip netns exec $NS_S "$RACKBOOT" serve --config "$dir/rackboot.yaml" --log-level warn >"$dir/log" 2>&1 &
+		ip netns exec $NS_S "$bin" serve --config "$dir/rackboot.yaml" --log-level warn >"$dir/log" 2>&1 &
 		;;
 	kea|kea-mt)
 		# kea: raw socket, single-threaded (Kea 2.2's defaults), the faster
@@ -136,7 +138,12 @@ step() {
 		-p "$STEP_SECONDS" $SRV >"$dir/perfdhcp.out" 2>&1 || true
 	if [ -n "$perf" ]; then
 		kill -INT $perf; wait $perf 2>/dev/null || true
-		perf report -i "$dir/perf.data" --no-children --percent-limit 1.5 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25 >"$ROOT/bench/dhcp/profile-$name-$rate.txt" || true
+		{
+			perf report -i "$dir/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+			echo
+			perf report -i "$dir/perf.data" --children --sort sym --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -60
+		} >"$WORK/profile-$name-$rate.txt" || true
+		sed 's/^/profile: /' "$WORK/profile-$name-$rate.txt" >&2
 	fi
 	local c1; c1=$(cpu_ticks)
 	stop_server
@@ -207,6 +214,20 @@ if [ "${FLOOD:-0}" = 1 ]; then
 	flood $POOL_FIRST $POOL_LAST
 	exit 0
 fi
+if [ "${INTERLEAVE:-0}" = 1 ]; then
+	# Every server at each rate before the next rate, so that load from
+	# other work on a shared machine falls on all of them alike; the
+	# whole ladder runs, and "best" is the highest step within MAX_DROP.
+	for rate in $LADDER; do
+		for name in $SERVERS; do
+			read -r r got drop cpu odelay adelay < <(step "$name" "$rate")
+			echo "$name $r $got $drop $cpu $odelay $adelay ($(cut -d' ' -f1 /proc/loadavg))" | tee -a "$RESULTS"
+		done
+	done
+	for name in $SERVERS; do
+		awk -v n="$name" -v m="$MAX_DROP" '$1 == n && $4 <= m && $3 > b {b = $3} END {print n, "best", b + 0}' "$RESULTS"
+	done | tee -a "$RESULTS"
+else
 for name in $SERVERS; do
 	best=0
 	echo "== $name"
@@ -217,6 +238,7 @@ for name in $SERVERS; do
 	done
 	echo "$name best $best" | tee -a "$RESULTS"
 done
+fi
 
 echo
 echo "| server | offered/s | ACKs/s | drops % | server CPU µs/exchange | avg OFFER delay ms | avg ACK delay ms |"

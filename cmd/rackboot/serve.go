@@ -38,6 +38,7 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			tuneGC(os.Getenv)
 			return d.run(ctx)
 		},
 	}
