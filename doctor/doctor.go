@@ -140,6 +140,11 @@ type Report struct {
 	Answers   []Answer
 	Ports     []Port
 	ProbeErr  string // the DISCOVER could not be sent or read
+	// Probed6 is set when a DHCPv6 Solicit was sent too (dhcp6.go);
+	// Answers6 are the Advertises, Probe6Err why none could be read.
+	Probed6   bool
+	Answers6  []Answer6
+	Probe6Err string
 	Config    string // the --config given, for the commands
 }
 
@@ -267,6 +272,9 @@ func Format(r Report, rec Recommendation) string {
 			fmt.Fprintf(&b, " (%s)", strings.Join(boot, ", "))
 		}
 		b.WriteString("\n")
+	}
+	if r.Probed6 {
+		formatIPv6(&b, r)
 	}
 	b.WriteString("\nports on this host:\n")
 	for _, p := range r.Ports {

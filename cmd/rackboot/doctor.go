@@ -40,9 +40,11 @@ func newDoctorCommand(v *viper.Viper) *cobra.Command {
 			r := doctor.Report{Interface: doctor.InterfaceOf(ifi), Config: v.GetString("config")}
 			// The ports first: the probe's own socket (port 68) is none of them.
 			r.Ports = doctor.CheckPorts(httpPort, tftpPort)
+			done6 := probe6(ifi, v.GetDuration("timeout"), &r)
 			if r.Answers, err = doctor.Probe(ifi, v.GetDuration("timeout")); err != nil {
 				r.ProbeErr = err.Error()
 			}
+			<-done6
 			fmt.Fprint(cmd.OutOrStdout(), doctor.Format(r, doctor.Recommend(r)))
 			return nil
 		},
@@ -52,4 +54,19 @@ func newDoctorCommand(v *viper.Viper) *cobra.Command {
 	f.String("config", "", "inventory whose http_port and tftp_port to check (default 8080 and 69)")
 	f.Duration("timeout", 4*time.Second, "how long to wait for DHCP servers to answer")
 	return cmd
+}
+
+// probe6 sends the DHCPv6 Solicit beside the DHCPv4 probe (same wait) and
+// fills r's IPv6 answers; the channel closes when it is done.
+func probe6(ifi *net.Interface, wait time.Duration, r *doctor.Report) <-chan struct{} {
+	done := make(chan struct{})
+	r.Probed6 = true
+	go func() {
+		defer close(done)
+		var err error
+		if r.Answers6, err = doctor.Probe6(ifi, wait); err != nil {
+			r.Probe6Err = err.Error()
+		}
+	}()
+	return done
 }
