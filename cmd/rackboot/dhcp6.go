@@ -219,3 +219,45 @@ func (c *tftpComponent) serve6(fail context.CancelCauseFunc) error {
 	}()
 	return nil
 }
+
+// bothLogs is the data directory's two lease logs as one store for
+// `rackboot leases import`: IPv4 leases go to leases.wal, IPv6 ones to
+// leases6.wal.
+type bothLogs struct{ v4, v6 *leases.Log }
+
+func openLogs(dir string) (committingStore, error) {
+	v4, err := leases.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	v6, err := leases.Open6(dir)
+	if err != nil {
+		v4.Close()
+		return nil, err
+	}
+	return bothLogs{v4, v6}, nil
+}
+
+func (b bothLogs) log(l leases.Lease) *leases.Log {
+	if l.IP.Is6() {
+		return b.v6
+	}
+	return b.v4
+}
+
+func (b bothLogs) Allocate(l leases.Lease) error           { return b.log(l).Allocate(l) }
+func (b bothLogs) Renew(l leases.Lease) error              { return b.log(l).Renew(l) }
+func (b bothLogs) Release(l leases.Lease) error            { return b.log(l).Release(l) }
+func (b bothLogs) Expire(l leases.Lease) error             { return b.log(l).Expire(l) }
+func (b bothLogs) Decline(l leases.Lease) error            { return b.log(l).Decline(l) }
+func (b bothLogs) Commit(l leases.Lease, done func(error)) { b.log(l).Commit(l, done) }
+func (b bothLogs) Close() error                            { return errors.Join(b.v4.Close(), b.v6.Close()) }
+
+func (b bothLogs) List() ([]leases.Lease, error) {
+	l4, err := b.v4.List()
+	if err != nil {
+		return nil, err
+	}
+	l6, err := b.v6.List()
+	return append(l4, l6...), err
+}

@@ -73,7 +73,7 @@ func (f storeFlags) read() ([]leases.Lease, error) {
 // run on the folder); etcd may be shared with running servers.
 func (f storeFlags) open() (committingStore, error) {
 	if f.store == "" {
-		return leases.Open(f.dataDir)
+		return openLogs(f.dataDir)
 	}
 	t, tc, err := f.etcd()
 	if err != nil {
@@ -191,8 +191,8 @@ func parseLeaseJSON(b []byte) (leases.Lease, error) {
 	}
 	var l leases.Lease
 	var err error
-	if l.IP, err = netip.ParseAddr(j.IP); err != nil || !l.IP.Is4() {
-		return leases.Lease{}, fmt.Errorf("ip %q is not an IPv4 address", j.IP)
+	if l.IP, err = netip.ParseAddr(j.IP); err != nil || l.IP.Is4In6() || l.IP.Zone() != "" {
+		return leases.Lease{}, fmt.Errorf("ip %q is not an IPv4 or IPv6 address", j.IP)
 	}
 	if j.MAC != "" {
 		if l.MAC, err = net.ParseMAC(j.MAC); err != nil {

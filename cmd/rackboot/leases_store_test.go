@@ -69,7 +69,7 @@ func TestMoveLeasesToEtcd(t *testing.T) {
 
 func TestReadLeasesJSONErrors(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{`{"ip":"10.0.0.1","state":"bound"}` + "\n" + `{"ip":"x","state":"bound"}`, `in:2: ip "x" is not an IPv4 address`},
+		{`{"ip":"10.0.0.1","state":"bound"}` + "\n" + `{"ip":"x","state":"bound"}`, `in:2: ip "x" is not an IPv4 or IPv6 address`},
 		{`{"ip":"10.0.0.1","state":"gone"}`, `in:1: state "gone" is not bound, released, expired or declined`},
 		{`{"ip":"10.0.0.1","state":"bound","mac":"zz"}`, `in:1: mac: address zz: invalid MAC address`},
 		{`{"ip":"10.0.0.1","state":"bound","client_id":"q"}`, `in:1: client_id "q": not hex`},
