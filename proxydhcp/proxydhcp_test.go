@@ -241,3 +241,19 @@ func TestEvents(t *testing.T) {
 		t.Errorf("ignored event = %+v", e)
 	}
 }
+
+// TestDiscoverHold: with server.discover_hold a PXE client no rule gives
+// a profile gets a proxy offer with the iPXE build, and iPXE the script
+// URL; without it, nothing (TestIgnored).
+func TestDiscoverHold(t *testing.T) {
+	inv := boot.NewInventory(testinv.Parse(t, "server: {discover_hold: true, assets: "+t.TempDir()+"}\nprofiles: {demo: {kernel: vmlinuz}}\n"))
+	r := New(func() *boot.Inventory { return inv }, boot.Server{Addr: serverAddr, HTTPPort: 8080, Has: func(string) bool { return true }}, nil, nil)
+	pxe := answer(r, 67, req(t, dhcpv4.MessageTypeDiscover, vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC)...))
+	if pxe == nil || pxe.BootFileName != "undionly.kpxe" {
+		t.Fatalf("held BIOS PXE client: %v", pxe)
+	}
+	ipxe := answer(r, 67, req(t, dhcpv4.MessageTypeDiscover, append(vendor("PXEClient:Arch:00000:UNDI:002001", iana.INTEL_X86PC), dhcpv4.WithUserClass("iPXE", false))...))
+	if ipxe == nil || ipxe.BootFileName != "http://192.0.2.1:8080/boot.ipxe" {
+		t.Fatalf("held iPXE client: %v", ipxe)
+	}
+}
