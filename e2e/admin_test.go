@@ -56,6 +56,9 @@ func TestAdminAPIKill9(t *testing.T) {
 	if out, err := cli("machines", "add", mac, "--profile", "rescue", "--hostname", "n1", "--label", "rack=r1"); err != nil {
 		t.Fatalf("machines add: %v\n%s", err, out)
 	}
+	if out, err := cli("machines", "list"); err != nil || !strings.Contains(out, mac) || !strings.Contains(out, "rescue") {
+		t.Errorf("machines list after add: %v\n%s", err, out)
+	}
 	after := script()
 	if after == before || !strings.Contains(after, "shell") {
 		t.Fatalf("the added machine's script does not run the rescue profile (the iPXE shell):\n%s", after)
