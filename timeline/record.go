@@ -52,26 +52,28 @@ type Entry struct {
 }
 
 // vocab maps the few distinct short strings of a field (message types,
-// classes, ...) to small numbers. Index 0 is "". Past 255 words new ones
-// are kept as "".
+// classes, ...) to small numbers. Index 0 is "". Past maxWords words new
+// ones are kept as "". A scan of a few constant strings (most differ in
+// length, equal ones share their bytes) is cheaper than hashing them.
 type vocab struct {
 	words []string
-	index map[string]uint8
 }
 
-func newVocab() *vocab { return &vocab{words: []string{""}, index: map[string]uint8{"": 0}} }
+const maxWords = 64
+
+func newVocab() *vocab { return &vocab{words: []string{""}} }
 
 func (v *vocab) id(s string) uint8 {
-	if i, ok := v.index[s]; ok {
-		return i
+	for i, w := range v.words {
+		if w == s {
+			return uint8(i)
+		}
 	}
-	if len(v.words) > 255 {
+	if len(v.words) >= maxWords {
 		return 0
 	}
-	i := uint8(len(v.words))
 	v.words = append(v.words, s)
-	v.index[s] = i
-	return i
+	return uint8(len(v.words) - 1)
 }
 
 func (v *vocab) word(i uint8) string {

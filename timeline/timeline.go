@@ -182,6 +182,12 @@ func (s *Store) record(ev *events.Event, t int64, live bool) {
 // push appends r to m's ring, overwriting the oldest when full.
 func (s *Store) push(m *machine, r record) {
 	if len(m.ring) < s.cfg.MaxEvents {
+		if len(m.ring) == cap(m.ring) {
+			// Grow by doubling, but never past the bound.
+			grown := make([]record, len(m.ring), min(max(2*cap(m.ring), 4), s.cfg.MaxEvents))
+			copy(grown, m.ring)
+			m.ring = grown
+		}
 		m.ring = append(m.ring, r)
 		return
 	}
@@ -331,8 +337,8 @@ func (s *Store) Len() int {
 // Change is one change to a machine, sent to subscribers: its summary
 // after the change and the event that made it (nil when it stalled).
 type Change struct {
-	Machine Machine
-	Event   *Entry
+	Machine Machine `json:"machine"`
+	Event   *Entry  `json:"event,omitempty"`
 }
 
 // Subscribe returns a channel that receives every change until cancel is
