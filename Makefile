@@ -79,8 +79,11 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $(UNIT_PKGS)
 
+# E2E_OUT keeps what the end-to-end tests save (the dashboard screenshots).
+E2E_OUT ?= $(CURDIR)/bin/e2e-out
 e2e: assets build payload
-	$(GO) test -v -count=1 -parallel 2 -timeout 28m ./e2e
+	mkdir -p $(E2E_OUT)
+	$(GO) test -v -count=1 -parallel 2 -timeout 28m -artifacts -outputdir $(E2E_OUT) ./e2e
 
 test: unit e2e
 

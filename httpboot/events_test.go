@@ -44,7 +44,7 @@ func TestEventsAndMounts(t *testing.T) {
 	}
 	script, kern, missing := evs[0], evs[1], evs[2]
 	if script.MAC.String() != knownMAC || script.Step != events.StepScript || script.Status != 200 ||
-		script.Profile != "linux" || script.Kernel != "vmlinuz" || script.Initrd != "debian/initrd.gz" || script.Addr.String() != "192.0.2.100" {
+		script.Profile != "linux" || script.Kernel != "vmlinuz" || script.Initrd != "debian/initrd.gz" || script.Addr.String() != "192.0.2.100" || script.Via != "machine" {
 		t.Errorf("script event = %+v", script)
 	}
 	if kern.MAC.String() != knownMAC || kern.File != "/assets/vmlinuz" || kern.Bytes != int64(len(kernel)) || kern.Step != events.StepUnknown {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/events"
 )
@@ -63,6 +64,7 @@ func (s *Server) emit(r *http.Request, rec *recorder, mac string, took time.Dura
 	ev := events.Event{
 		Time: time.Now(), Kind: events.KindHTTP, File: r.URL.Path, Step: rec.step, Status: rec.status,
 		Bytes: rec.bytes, Duration: took, Profile: rec.profile, Kernel: rec.kernel, Initrd: rec.initrd,
+		Via: rec.via, Group: rec.group,
 	}
 	if mac != "" {
 		ev.MAC, _ = events.ParseMAC(mac)
@@ -82,9 +84,10 @@ func markStep(w http.ResponseWriter, step events.Step) {
 
 // noteProfile records the profile a script was rendered from, for the
 // request's event: the timeline learns the kernel and initrd names from it.
-func noteProfile(w http.ResponseWriter, p *config.Profile) {
+func noteProfile(w http.ResponseWriter, p *config.Profile, d boot.Decision) {
 	if rec, ok := w.(*recorder); ok && p != nil {
 		rec.profile, rec.kernel, rec.initrd = p.Name, p.Kernel, strings.Join(p.Initrd, " ")
+		rec.via, rec.group = d.Source.String(), d.Group
 	}
 }
 
@@ -107,6 +110,7 @@ type recorder struct {
 	machine                 bool
 	step                    events.Step
 	profile, kernel, initrd string
+	via, group              string
 }
 
 func (rec *recorder) WriteHeader(code int) {

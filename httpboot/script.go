@@ -108,7 +108,7 @@ func (s *Server) selectProfile(w http.ResponseWriter, req request) selection {
 		return sel
 	}
 	sel.decision.Profile = sel.profile
-	noteProfile(w, sel.profile)
+	noteProfile(w, sel.profile, sel.decision)
 	annotate(w, "profile", sel.profile.Name)
 	annotate(w, "source", sel.decision.Via())
 	return sel

@@ -12,6 +12,7 @@ import (
 	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/httpboot"
 	"github.com/rackboot/rackboot/timeline"
+	"github.com/rackboot/rackboot/ui"
 )
 
 // newTimeline builds the per-machine boot timeline for cfg; its last
@@ -100,5 +101,9 @@ func (c *timelineComponent) Stop(context.Context) {
 	c.stop()
 }
 
-// mounts are the handlers the HTTP server serves beside the boot routes.
-func (d *daemon) mounts() []httpboot.Mount { return nil }
+// mounts are the handlers the HTTP server serves beside the boot routes:
+// the dashboard at / and /ui/.
+func (d *daemon) mounts() []httpboot.Mount {
+	h := ui.Handler()
+	return []httpboot.Mount{{Prefix: "/", Handler: h}, {Prefix: ui.Prefix, Handler: h}}
+}

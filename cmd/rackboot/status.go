@@ -199,8 +199,11 @@ func firmware(m timeline.Machine) string {
 }
 
 func profileText(m api.Machine) string {
-	if m.Profile == "" {
+	switch {
+	case m.Profile == "":
 		return ""
+	case m.Reason == "":
+		return m.Profile
 	}
 	return m.Profile + " (" + m.Reason + ")"
 }

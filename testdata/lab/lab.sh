@@ -128,7 +128,7 @@ lab_down() {
 
 # ensure_payload builds the kernel and initramfs when they are missing.
 ensure_payload() {
-	if [ ! -s "$PAYLOAD_DIR/vmlinuz" ] || [ ! -s "$PAYLOAD_DIR/initrd.gz" ]; then
+	if [ ! -s "$PAYLOAD_DIR/vmlinuz" ] || [ ! -s "$PAYLOAD_DIR/initrd.gz" ] || [ "$(cat "$PAYLOAD_DIR/initrd.format" 2>/dev/null)" != 2 ]; then
 		"$LAB_DIR/payload.sh" "$PAYLOAD_DIR" || die "payload.sh failed"
 	fi
 }
@@ -158,7 +158,7 @@ profiles:
   demo:
     kernel: vmlinuz
     initrd: [initrd.gz]
-    cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode rackboot.host={{.Machine.Hostname}}"
+    cmdline: "console=ttyS0 panic=-1 rackboot.e2e=$mode rackboot.host={{.Machine.Hostname}}$(report_arg)"
 $([ "$mode" = pxelinux ] && echo '    loader: pxelinux')
 $(case $mode in *secureboot) echo '    loader: grub' ;; *sbipxe) echo '    loader: ipxe' ;; *sbauto) echo '    loader: auto' ;; esac)
 $([[ $mode == adopt-* ]] || printf 'machines:\n  - mac: "%s"\n    hostname: node1\n    profile: demo\ndefault_profile: demo\n' "$VM_MAC")
@@ -170,6 +170,42 @@ EOF
 		sed -i "s#^server:\$#server:\n  discover_hold: true\n  admin_token_file: $WORK/admin-token#" "$WORK/rackboot.yaml"
 	fi
 	mkdir -p "$WORK/data"
+}
+
+# report_arg is the kernel argument that makes the payload report to the
+# timeline (LAB_REPORT=1; docs/observe.md), else nothing.
+report_arg() {
+	[ "${LAB_REPORT:-0}" = 1 ] && printf ' rackboot.report=http://%s:%s/api/v1/report' "$SERVER_IP" "$HTTP_PORT"
+	return 0
+}
+
+# handshake STEP: with LAB_READY_FILE set (the dashboard e2e test), tell
+# the test that STEP is reached (the namespace name in LAB_READY_FILE.STEP)
+# and wait up to 5 minutes for it to create LAB_READY_FILE.STEP.go.
+handshake() {
+	[ -n "${LAB_READY_FILE:-}" ] || return 0
+	local f=$LAB_READY_FILE.$1 i
+	echo "$NS" >"$f.tmp" && mv "$f.tmp" "$f"
+	log "handshake: $1 reached, waiting for $f.go"
+	for i in $(seq 600); do
+		[ -e "$f.go" ] && return 0
+		sleep 0.5
+	done
+	die "handshake: $f.go did not appear within 5 minutes"
+}
+
+# report_ok checks that the payload's report reached the timeline: the
+# VM's machine is "booted" in /api/v1/machines/MAC.
+report_ok() {
+	[ "${LAB_REPORT:-0}" = 1 ] || return 0
+	in_ns curl -sf "http://$SERVER_IP:$HTTP_PORT/api/v1/machines/$VM_MAC" >"$WORK/machine.json" ||
+		{ log "FAIL: GET /api/v1/machines/$VM_MAC failed"; return 1; }
+	if ! grep -q '"state": "booted"' "$WORK/machine.json"; then
+		log "FAIL: the payload's report did not reach the timeline:"
+		cat "$WORK/machine.json" >&2
+		return 1
+	fi
+	log "timeline: $VM_MAC booted ($(grep -o '"boot_seconds": [0-9.]*' "$WORK/machine.json"))"
 }
 
 # start_server starts rackboot in the namespace and waits until its HTTP
@@ -470,6 +506,7 @@ cmd_e2e() {
 	write_inventory "$mode"
 	[[ $mode == proxy-* || $mode == off-* ]] && start_plain_dhcp "$mode"
 	start_server
+	handshake server
 	start_vm "$mode"
 	wait_vm
 	local cmdline
@@ -496,6 +533,12 @@ cmd_e2e() {
 		server_log_tail
 		exit 1
 	fi
+	if ! report_ok; then
+		server_log_tail
+		console_tail
+		exit 1
+	fi
+	handshake booted
 	if [[ $mode == proxy-* || $mode == off-* ]] && ! proxy_ok "$mode"; then
 		server_log_tail
 		exit 1
