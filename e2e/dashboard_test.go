@@ -34,6 +34,7 @@ func TestDashboard(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("the dashboard test needs %s (apt-get install chromium)", chromium)
 	}
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), budget(t))
 	defer cancel()
 
