@@ -22,6 +22,7 @@ const TokenEnv = "RACKBOOT_ADMIN_TOKEN"
 type Auth struct {
 	sum       *[sha256.Size]byte // the token's hash; nil: no token configured
 	readToken bool
+	open      map[string]bool // paths any client may use without a token
 	log       logrus.FieldLogger
 }
 
@@ -45,9 +46,13 @@ func LoadToken(file string) (string, error) {
 	return t, nil
 }
 
-// NewAuth returns the check for token ("" for none).
-func NewAuth(token string, readToken bool, log logrus.FieldLogger) *Auth {
-	a := &Auth{readToken: readToken, log: logx.OrDiscard(log)}
+// NewAuth returns the check for token ("" for none). The paths in open
+// take no token at all: the booted machines' own POST /api/v1/report.
+func NewAuth(token string, readToken bool, log logrus.FieldLogger, open ...string) *Auth {
+	a := &Auth{readToken: readToken, log: logx.OrDiscard(log), open: map[string]bool{}}
+	for _, p := range open {
+		a.open[p] = true
+	}
 	if token != "" {
 		s := sha256.Sum256([]byte(token))
 		a.sum = &s
@@ -62,7 +67,7 @@ func (a *Auth) Enabled() bool { return a.sum != nil }
 func (a *Auth) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		write := r.Method != http.MethodGet && r.Method != http.MethodHead
-		if !write && !a.readToken {
+		if a.open[r.URL.Path] || !write && !a.readToken {
 			h.ServeHTTP(w, r)
 			return
 		}

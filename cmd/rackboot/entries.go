@@ -178,7 +178,9 @@ func (d *daemon) adminAPI() error {
 	d.reload.store = store
 	d.inv.Store(d.reload.builder()(d.reload.withEntries(d.cfg)))
 	admin.New(store, d.reload, d.log).Register(d.api)
-	auth := admin.NewAuth(token, d.cfg.Server.APIReadToken, d.log)
+	// Booted machines report themselves (issue 11's /api/v1/report):
+	// they hold no admin token.
+	auth := admin.NewAuth(token, d.cfg.Server.APIReadToken, d.log, "/api/v1/report")
 	if !auth.Enabled() {
 		d.log.Info("admin API off: set server.admin_token_file or " + admin.TokenEnv + " to add machines and profiles over HTTP")
 	}

@@ -186,6 +186,10 @@ func TestAdminAuth(t *testing.T) {
 	if code, _ := f.do("PUT", "/api/v1/machines/52:54:00:00:00:02", `{"profile": "disk"}`); code != 201 {
 		t.Errorf("write with the token: %d, want 201", code)
 	}
+	// Booted machines report without a token.
+	if code, body := f.doToken("POST", "/api/v1/report", "", ""); code == 401 || code == 403 {
+		t.Errorf("POST /api/v1/report without a token: %d %s, want it past the token check", code, body)
+	}
 	ro := newAdminFixture(t, "s3cret-token", true)
 	if code, _ := ro.doToken("GET", "/api/v1/entries", "", ""); code != 401 {
 		t.Errorf("read without a token, api_read_token on: %d, want 401", code)
