@@ -4,7 +4,8 @@
 // refuses to start it ("Access Denied") and moves on to its next boot
 // option, which asks DHCP again within seconds, never having run iPXE
 // (which would have asked with user class "iPXE"). loader: auto then gets
-// the signed chain (boot.Facts.RefusedIPXE). It is a dhcpwire.Watcher.
+// the signed chain (boot.Facts.RefusedIPXE). It is a dhcpwire.Watcher; the
+// refusals it sees go to the machine's timeline through an events.Sink.
 package handoff
 
 import (
@@ -30,43 +31,10 @@ const (
 	// DefaultMaxClients bounds the clients followed; the one seen least
 	// recently is forgotten first.
 	DefaultMaxClients = 4096
-	// maxEvents is how many events a client's timeline keeps.
-	maxEvents = 16
 )
 
 // RefusedReason starts the Reason of the timeline event of a refusal.
 const RefusedReason = "firmware refused iPXE"
-
-// Event kinds of a client's timeline.
-const (
-	EventHanded      = "program handed"
-	EventIPXERunning = "ipxe running"
-	EventRefused     = "firmware refused ipxe"
-)
-
-// Event is one step of a client's timeline.
-type Event struct {
-	At    time.Time `json:"at"`
-	Event string    `json:"event"`
-	// Class is the client's class (pxe, httpboot, ipxe) and Message the
-	// DHCP message type it asked with.
-	Class   string `json:"class"`
-	Message string `json:"message"`
-	// Program and Loader: what was handed (EventHanded), or refused.
-	Program string `json:"program,omitempty"`
-	Loader  string `json:"loader,omitempty"`
-	// Note says what rackboot made of it.
-	Note string `json:"note,omitempty"`
-}
-
-// Status is what the tracker knows of one client.
-type Status struct {
-	MAC string `json:"mac"`
-	// RefusedIPXE counts the refusals seen; LastRefusal is the latest.
-	RefusedIPXE int        `json:"refused_ipxe"`
-	LastRefusal *time.Time `json:"last_refusal,omitempty"`
-	Timeline    []Event    `json:"timeline"`
-}
 
 // Options configure a Tracker; zero values take the defaults.
 type Options struct {
@@ -103,10 +71,8 @@ type client struct {
 	acked    bool
 	program  string
 	refusals int
-	last     time.Time
 	// refused: a refusal was seen and iPXE has not run since.
 	refused bool
-	events  []Event
 }
 
 var _ dhcpwire.Watcher = (*Tracker)(nil)
@@ -152,10 +118,9 @@ func (t *Tracker) Amend(mt dhcpv4.MessageType, f *boot.Facts) {
 // refusal records a refusal of c's iPXE build and logs it.
 func (t *Tracker) refusal(c *client, f *boot.Facts, mt dhcpv4.MessageType, now time.Time) {
 	c.refusals++
-	c.last, c.refused = now, true
+	c.refused = true
 	ago := now.Sub(c.handed).Round(100 * time.Millisecond)
 	note := "asked again " + ago.String() + " after taking " + c.program + ", and iPXE never asked: the firmware refused it (Secure Boot?)"
-	c.add(Event{At: now, Event: EventRefused, Class: f.Class.String(), Message: mt.String(), Program: c.program, Loader: config.LoaderIPXE, Note: note})
 	if t.sink != nil {
 		t.sink.Emit(events.Event{Time: now, MAC: events.MACOf(f.MAC), Kind: t.kind, Message: mt.String(), Class: f.Class.String(),
 			Arch: uint16(f.Arch), HasArch: f.HasArch, BootFile: c.program, Reason: RefusedReason + ": " + note})
@@ -179,46 +144,28 @@ func (t *Tracker) Decided(mt dhcpv4.MessageType, f boot.Facts, d boot.Decision) 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.client(f.MAC, now)
-	ev := Event{At: now, Class: f.Class.String(), Message: mt.String()}
 	switch {
 	case f.Class == boot.ClassIPXE:
 		c.handed, c.refused = time.Time{}, false
-		ev.Event = EventIPXERunning
-		if c.lastIs(EventIPXERunning) {
-			return // iPXE asks twice (DISCOVER, REQUEST): one event
+	case n.Loader == config.LoaderIPXE:
+		if c.handed.IsZero() || c.program != n.Program {
+			c.acked = false
 		}
+		c.handed, c.program = now, n.Program
+		c.acked = c.acked || mt == dhcpv4.MessageTypeRequest || f.Class == boot.ClassHTTP
 	default:
-		ev.Event, ev.Program, ev.Loader = EventHanded, n.Program, n.Loader
-		if f.RefusedIPXE && n.Loader == config.LoaderGRUB {
-			ev.Note = "loader auto: the signed chain, since the firmware refused iPXE"
-		}
-		if n.Loader == config.LoaderIPXE {
-			if c.handed.IsZero() || c.program != n.Program {
-				c.acked = false
-			}
-			c.handed, c.program = now, n.Program
-			c.acked = c.acked || mt == dhcpv4.MessageTypeRequest || f.Class == boot.ClassHTTP
-		} else {
-			c.handed = time.Time{}
-		}
+		c.handed = time.Time{}
 	}
-	c.add(ev)
 }
 
-// Status returns what is known of mac; ok is false for a MAC never seen.
-func (t *Tracker) Status(mac net.HardwareAddr) (Status, bool) {
+// refusalCount returns how many refusals of iPXE the tracker saw from mac.
+func (t *Tracker) refusalCount(mac net.HardwareAddr) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.clients[mac.String()]
-	if c == nil {
-		return Status{}, false
+	if c := t.clients[mac.String()]; c != nil {
+		return c.refusals
 	}
-	st := Status{MAC: mac.String(), RefusedIPXE: c.refusals, Timeline: append([]Event(nil), c.events...)}
-	if !c.last.IsZero() {
-		last := c.last
-		st.LastRefusal = &last
-	}
-	return st, true
+	return 0
 }
 
 // client returns mac's state, making room for it when it is new.
@@ -246,15 +193,4 @@ func (t *Tracker) forgetOldest() {
 		}
 	}
 	delete(t.clients, oldest)
-}
-
-func (c *client) add(e Event) {
-	if len(c.events) == maxEvents {
-		c.events = append(c.events[:0], c.events[1:]...)
-	}
-	c.events = append(c.events, e)
-}
-
-func (c *client) lastIs(kind string) bool {
-	return len(c.events) > 0 && c.events[len(c.events)-1].Event == kind
 }

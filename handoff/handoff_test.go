@@ -104,48 +104,45 @@ func TestRefusal(t *testing.T) {
 	}
 }
 
-// TestStatus: the timeline and the refusal count, for the API.
-func TestStatus(t *testing.T) {
+// TestRefusals: the tracker counts the refusals seen from a MAC.
+func TestRefusals(t *testing.T) {
 	start := time.Date(2026, 12, 2, 16, 0, 0, 0, time.UTC)
 	clock := start
 	tr := New(Options{Now: func() time.Time { return clock }})
-	if _, ok := tr.Status(mac); ok {
-		t.Fatal("status of a MAC never seen")
+	if n := tr.refusalCount(mac); n != 0 {
+		t.Fatalf("refusals of a MAC never seen: %d", n)
 	}
 	run(t, tr, &clock, start, []step{
 		{0, disc, boot.ClassPXE, ipxeEFI}, {0.1, req, boot.ClassPXE, ipxeEFI},
-		{6, disc, boot.ClassPXE, shim},
+		{6, disc, boot.ClassHTTP, ipxeHTTP}, {6.1, req, boot.ClassHTTP, ipxeHTTP},
+		{9, disc, boot.ClassPXE, ipxeEFI},
 	})
-	st, ok := tr.Status(mac)
-	if !ok || st.RefusedIPXE != 1 || st.LastRefusal == nil || !st.LastRefusal.Equal(start.Add(6*time.Second)) {
-		t.Fatalf("status %+v", st)
-	}
-	var kinds []string
-	for _, e := range st.Timeline {
-		kinds = append(kinds, e.Event+":"+e.Program)
-	}
-	want := "program handed:ipxe.efi program handed:ipxe.efi firmware refused ipxe:ipxe.efi program handed:secureboot/shimx64.efi"
-	if got := strings.Join(kinds, " "); got != want {
-		t.Errorf("timeline (-want +got):\n-%s\n+%s", want, got)
-	}
-	if !strings.Contains(st.Timeline[2].Note, "asked again 5.9s after taking ipxe.efi") {
-		t.Errorf("refusal note %q", st.Timeline[2].Note)
+	if n := tr.refusalCount(mac); n != 2 {
+		t.Errorf("refusals = %d, want 2", n)
 	}
 }
 
-// TestBounded: the tracker forgets the client seen least recently.
+// TestBounded: the tracker forgets the client seen least recently, so a
+// forgotten client's next request is no refusal.
 func TestBounded(t *testing.T) {
-	clock := time.Date(2026, 12, 2, 16, 0, 0, 0, time.UTC)
+	start := time.Date(2026, 12, 2, 16, 0, 0, 0, time.UTC)
+	clock := start
 	tr := New(Options{MaxClients: 2, Now: func() time.Time { return clock }})
+	first := net.HardwareAddr{2, 0, 0, 0, 0, 1}
 	for i := byte(1); i <= 3; i++ {
 		clock = clock.Add(time.Second)
-		tr.Decided(disc, boot.Facts{MAC: net.HardwareAddr{2, 0, 0, 0, 0, i}, Class: boot.ClassPXE}, boot.Decision{Next: ipxeEFI})
+		f := boot.Facts{MAC: net.HardwareAddr{2, 0, 0, 0, 0, i}, Class: boot.ClassPXE}
+		tr.Decided(req, f, boot.Decision{Next: ipxeEFI})
 	}
-	if _, ok := tr.Status(net.HardwareAddr{2, 0, 0, 0, 0, 1}); ok {
-		t.Error("the oldest client was kept")
-	}
-	if _, ok := tr.Status(net.HardwareAddr{2, 0, 0, 0, 0, 3}); !ok {
-		t.Error("the newest client was dropped")
+	for _, tt := range []struct {
+		mac  net.HardwareAddr
+		want bool
+	}{{first, false}, {net.HardwareAddr{2, 0, 0, 0, 0, 3}, true}} {
+		f := boot.Facts{MAC: tt.mac, Class: boot.ClassPXE}
+		tr.Amend(disc, &f)
+		if f.RefusedIPXE != tt.want {
+			t.Errorf("%s: refused = %v, want %v", tt.mac, f.RefusedIPXE, tt.want)
+		}
 	}
 }
 
