@@ -19,6 +19,9 @@
 #                           without an address (its dhcpv6.c), so it cannot
 #                           get its script from a proxy: the check ends at
 #                           iPXE's own DHCPv6 (docs/ipv6.md)
+#   lab6.sh e2e proxy-ipxe6 the same, with dnsmasq also sending iPXE (user
+#                           class iPXE) the script URL as docs/ipv6.md tells:
+#                           the whole chain to the marker
 #   lab6.sh e2e dual        dual stack: one IPv4 and one IPv6 subnet; the
 #                           VM (OVMF, PXE over both stacks) boots over the
 #                           stack its firmware tries first (IPv4)
@@ -103,7 +106,7 @@ machines:
   - mac: "$VM_MAC"
     uuid: $VM_UUID
     hostname: node1
-$([ "$mode" = proxy-pxe6 ] || echo "    ipv6: 2001:db8:1::50")
+$([[ $mode == proxy-* ]] || echo "    ipv6: 2001:db8:1::50")
     profile: demo
 default_profile: demo
 EOF
@@ -122,7 +125,10 @@ start_address_server6() {
 	ip netns exec "$PEER_NS" ip link set lo up
 	ip netns exec "$PEER_NS" ip addr add 2001:db8:1::2/64 dev veth-dhcp nodad
 	ip netns exec "$PEER_NS" ip link set veth-dhcp up
-	ip netns exec "$PEER_NS" dnsmasq --keep-in-foreground --port=0 --no-resolv --no-hosts \
+	local -a ipxe=()
+	[ "${1:-}" = proxy-ipxe6 ] && ipxe=(--dhcp-userclass=set:ipxe6,iPXE
+		"--dhcp-option=tag:ipxe6,option6:bootfile-url,http://[$SERVER_IP6]:$HTTP_PORT/boot.ipxe")
+	ip netns exec "$PEER_NS" dnsmasq --keep-in-foreground --port=0 --no-resolv --no-hosts "${ipxe[@]}" \
 		--interface=veth-dhcp --bind-interfaces --dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,1h \
 		--dhcp-leasefile="$WORK/dnsmasq.leases" --pid-file= --log-dhcp --log-facility="$WORK/dnsmasq.log" \
 		</dev/null >/dev/null 2>&1 &
@@ -139,7 +145,7 @@ start_vm6() {
 	local -a fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd" -uuid "$VM_UUID")
 	case $mode in
-	pxe6 | proxy-pxe6) fw+=(-fw_cfg name=opt/org.tianocore/IPv4Support,string=n) ;;
+	pxe6 | proxy-*) fw+=(-fw_cfg name=opt/org.tianocore/IPv4Support,string=n) ;;
 	httpboot6)
 		# Without the boot menu's pause OVMF's HTTPv6 starts before DAD
 		# ends and fails at once (lab.md).
@@ -190,7 +196,7 @@ ipv6_ok() {
 		{ log "FAIL: $mode: iPXE got no bracketed script URL over DHCPv6"; return 1; }
 	grep 'msg="http request"' "$l" | grep -q 'path=/ipxe' || { log "FAIL: $mode: no /ipxe request"; return 1; }
 	case $mode in
-	pxe6)
+	pxe6 | proxy-ipxe6)
 		grep 'msg="tftp transfer"' "$l" | grep -q 'client="\?\[' ||
 			{ log "FAIL: $mode: ipxe.efi did not go over TFTP to an IPv6 client"; return 1; }
 		;;
@@ -198,6 +204,10 @@ ipv6_ok() {
 		grep 'msg=dhcp6' "$l" | grep -q 'class=httpboot' || { log "FAIL: httpboot6: no HTTP Boot request over DHCPv6"; return 1; }
 		;;
 	esac
+	if [ "$mode" = proxy-ipxe6 ]; then
+		grep 'msg=dhcp6' "$l" | grep -q ' ip=' && { log "FAIL: $mode: rackboot handed out an address"; return 1; }
+		grep -q 'DHCPREPLY.*2001:db8:1::1[0-9a-f][0-9a-f]' "$WORK/dnsmasq.log" || { log "FAIL: $mode: dnsmasq gave no address"; return 1; }
+	fi
 	log "$mode: $(grep 'msg=dhcp6' "$l" | grep -o 'boot_file_url=[^ ]*' | sort -u | tr '\n' ' ')"
 }
 
@@ -222,13 +232,13 @@ proxy6_ok() {
 cmd_e2e6() {
 	local mode=${1:-}
 	case $mode in
-	pxe6 | httpboot6 | proxy-pxe6 | dual) ;;
-	*) die "usage: lab6.sh e2e pxe6|httpboot6|proxy-pxe6|dual" ;;
+	pxe6 | httpboot6 | proxy-pxe6 | proxy-ipxe6 | dual) ;;
+	*) die "usage: lab6.sh e2e pxe6|httpboot6|proxy-pxe6|proxy-ipxe6|dual" ;;
 	esac
 	ensure_payload
 	lab_up6 "$mode"
 	write_inventory6 "$mode"
-	[ "$mode" = proxy-pxe6 ] && start_address_server6
+	[[ $mode == proxy-* ]] && start_address_server6 "$mode"
 	start_server
 	start_vm6 "$mode"
 	watch_shell
@@ -257,6 +267,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	case ${1:-} in
 	e2e) shift; cmd_e2e6 "$@" ;;
-	*) echo "usage: $0 e2e pxe6|httpboot6|proxy-pxe6|dual" >&2; exit 2 ;;
+	*) echo "usage: $0 e2e pxe6|httpboot6|proxy-pxe6|proxy-ipxe6|dual" >&2; exit 2 ;;
 	esac
 fi
