@@ -91,22 +91,17 @@ func (h *Handler) addConfig(m *dhcpv6.Message, r *request, sn *config.Subnet) {
 	}
 }
 
-// address picks r's address in sn; ok is false (and the reason logged)
-// when there is none.
+// address reserves r's address in sn for OfferHold; ok is false (and the
+// reason logged) when there is none.
 func (h *Handler) address(r *request, sn *config.Subnet) (netip.Addr, bool) {
 	if sn == nil {
 		h.logDecision(r, nil, "no IPv6 subnet for the client's link")
 		return netip.Addr{}, false
 	}
-	ip, err := h.pool.pick(clientKey(r.client), sn, r.fixedFor(sn))
+	ip, err := h.pool.reserve(clientKey(r.client), sn, r.fixedFor(sn), h.cfg.Now().Add(h.cfg.OfferHold), r.client)
 	if err != nil {
 		h.Metrics.NoAddrs.Add(1)
 		h.logDecision(r, nil, err.Error())
-		return netip.Addr{}, false
-	}
-	if owner := h.pool.owner(ip); owner == "declined" || (owner != "" && owner != clientKey(r.client) && r.fixedFor(sn) == ip) {
-		h.Metrics.NoAddrs.Add(1)
-		h.logDecision(r, nil, "the fixed address is held by "+owner)
 		return netip.Addr{}, false
 	}
 	return ip, true
@@ -120,9 +115,6 @@ func (h *Handler) advertise(r *request, sn *config.Subnet) *dhcpv6.Message {
 	m.AddOption(dhcpv6.OptPreference(255))
 	ip, ok := h.address(r, sn)
 	h.addIAs(m, r, ip, ok, sn)
-	if ok {
-		h.pool.hold(clientKey(r.client), ip, h.cfg.Now().Add(h.cfg.OfferHold), false, r.client)
-	}
 	h.addConfig(m, r, sn)
 	h.count(m.MessageType)
 	h.logDecision(r, m, "")

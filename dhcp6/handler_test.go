@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -253,5 +254,40 @@ func TestProxyHandsOutNothing(t *testing.T) {
 	}
 	if len(store.Log) != 0 {
 		t.Errorf("proxy wrote leases: %v", store.Log)
+	}
+}
+
+// TestConcurrentRequests: 64 machines asking at once from many goroutines
+// get 64 different addresses, each stored once.
+func TestConcurrentRequests(t *testing.T) {
+	h, store := newTestHandler(t, false)
+	var wg sync.WaitGroup
+	got := make([]netip.Addr, 64)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mac := net.HardwareAddr{2, 0, 0, 0, 1, byte(i)}
+			c := plain(mac)
+			c.server = serverDUID
+			b, err := h.Handle(c.msg(dhcpv6.MessageTypeRequest).ToBytes(), onLink(mac))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			m, _ := dhcpv6.MessageFromBytes(b)
+			got[i] = replyAddr(m)
+		}()
+	}
+	wg.Wait()
+	seen := map[netip.Addr]bool{}
+	for i, a := range got {
+		if !a.IsValid() || seen[a] {
+			t.Fatalf("machine %d got %v (seen before: %v)", i, a, seen[a])
+		}
+		seen[a] = true
+	}
+	if ls, _ := store.List(); len(ls) != len(got) {
+		t.Errorf("store holds %d leases, want %d", len(ls), len(got))
 	}
 }

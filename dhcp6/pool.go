@@ -3,6 +3,7 @@ package dhcp6
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"net"
 	"net/netip"
@@ -78,12 +79,36 @@ func (p *pool) load(ls []leases.Lease) {
 	}
 }
 
-// pick returns the address for key in sn: fixed (a machine's ipv6) when
-// valid, else the client's current one, else a free one. It does not
-// change the pool.
-func (p *pool) pick(key string, sn *config.Subnet, fixed netip.Addr) (netip.Addr, error) {
+// reserve picks the address for key in sn and holds it for key until
+// `until` as an offer, in one step, so that two clients asking at once
+// never get the same address. A client's bound lease that lasts longer is
+// left as it is. A fixed address that another client holds, or that was
+// declined, is refused.
+func (p *pool) reserve(key string, sn *config.Subnet, fixed netip.Addr, until time.Time, c Client) (netip.Addr, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	ip, err := p.pickLocked(key, sn, fixed)
+	if err != nil {
+		return ip, err
+	}
+	if b := p.byIP[ip]; b != nil && b.until.After(p.now()) {
+		switch {
+		case b.hold:
+			return netip.Addr{}, fmt.Errorf("%s was declined; it is out of use until %s", ip, b.until.Format(time.RFC3339))
+		case b.key != key && ip == fixed:
+			return netip.Addr{}, fmt.Errorf("the fixed address %s is held by another client (%s)", ip, b.key)
+		}
+	}
+	if cur := p.byKey[key]; cur != nil && cur.ip == ip && cur.bound && cur.until.After(until) {
+		return ip, nil
+	}
+	p.holdLocked(key, ip, until, false, c)
+	return ip, nil
+}
+
+// pickLocked returns the address for key in sn: fixed (a machine's ipv6)
+// when valid, else the client's current one, else a free one.
+func (p *pool) pickLocked(key string, sn *config.Subnet, fixed netip.Addr) (netip.Addr, error) {
 	now := p.now()
 	if fixed.IsValid() {
 		return fixed, nil
@@ -130,6 +155,10 @@ func (p *pool) freeIn(r config.AddrRange, key string, now time.Time) (netip.Addr
 func (p *pool) hold(key string, ip netip.Addr, t time.Time, bound bool, c Client) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.holdLocked(key, ip, t, bound, c)
+}
+
+func (p *pool) holdLocked(key string, ip netip.Addr, t time.Time, bound bool, c Client) {
 	if old := p.byKey[key]; old != nil && old.ip != ip && p.byIP[old.ip] == old {
 		delete(p.byIP, old.ip)
 	}
@@ -138,19 +167,6 @@ func (p *pool) hold(key string, ip netip.Addr, t time.Time, bound bool, c Client
 	}
 	b := &binding{key: key, ip: ip, until: t, bound: bound, duid: c.DUID, mac: c.Facts.MAC, hostnm: c.Facts.Hostname}
 	p.byKey[key], p.byIP[ip] = b, b
-}
-
-// owner returns the key holding ip now, or "".
-func (p *pool) owner(ip netip.Addr) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if b := p.byIP[ip]; b != nil && b.until.After(p.now()) {
-		if b.hold {
-			return "declined"
-		}
-		return b.key
-	}
-	return ""
 }
 
 // release drops key's binding of ip.
