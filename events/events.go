@@ -183,3 +183,29 @@ func (c *Collector) Events() []Event {
 	defer c.mu.Unlock()
 	return append([]Event(nil), c.evs...)
 }
+
+// Tee returns a Sink that hands every event to each non-nil sink in turn,
+// or nil when there is none.
+func Tee(sinks ...Sink) Sink {
+	var out tee
+	for _, s := range sinks {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+type tee []Sink
+
+func (t tee) Emit(ev Event) {
+	for _, s := range t {
+		s.Emit(ev)
+	}
+}

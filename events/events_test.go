@@ -35,3 +35,17 @@ func TestNames(t *testing.T) {
 		t.Error("step names")
 	}
 }
+
+func TestTee(t *testing.T) {
+	if Tee(nil, nil) != nil {
+		t.Error("Tee of nothing is not nil")
+	}
+	var a, b Collector
+	if Tee(nil, &a) != Sink(&a) {
+		t.Error("Tee of one sink is not that sink")
+	}
+	Tee(&a, nil, &b).Emit(Event{Kind: KindTFTP})
+	if len(a.Events()) != 1 || len(b.Events()) != 1 {
+		t.Errorf("a got %d, b %d", len(a.Events()), len(b.Events()))
+	}
+}

@@ -54,3 +54,14 @@ func TestEventsAndMounts(t *testing.T) {
 		t.Errorf("missing asset event = %+v", missing)
 	}
 }
+
+func TestEndpoint(t *testing.T) {
+	for p, want := range map[string]string{
+		"/boot.ipxe": "boot.ipxe", "/ipxe": "ipxe", "/ipxe.sig": "ipxe", "/metadata": "metadata", "/v1/boot/52:54:00:00:00:01": "pixiecore",
+		"/assets/vmlinuz": "assets", "/api/v1/machines": "api", "/metrics": "metrics", "/": "ui", "/ui/app.js": "ui", "/x/y": "other",
+	} {
+		if got := Endpoint(p); got != want {
+			t.Errorf("Endpoint(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -70,6 +70,9 @@ type Options struct {
 	// request (package events), with the machine's MAC when the request or
 	// an earlier one from its address named it; nil: none.
 	Events events.Sink
+	// Requests, when set, is told of every request when it is done: its
+	// endpoint (Endpoint), status and body bytes, for the metrics.
+	Requests func(endpoint string, status int, bytes int64)
 	// Mounts are more handlers on this server (the API, the dashboard),
 	// matched before the boot routes: a Prefix ending in "/" matches the
 	// paths under it, any other (and "/") only itself.
@@ -94,6 +97,7 @@ type Server struct {
 	api       http.Handler
 	log       logrus.FieldLogger
 	events    events.Sink
+	requests  func(endpoint string, status int, bytes int64)
 	mounts    []Mount
 	macs      *macBook
 	srv       *http.Server
@@ -112,6 +116,7 @@ func New(o Options) *Server {
 		api:       o.API,
 		log:       o.Log,
 		events:    o.Events,
+		requests:  o.Requests,
 		mounts:    o.Mounts,
 		macs:      newMACBook(macBookSize),
 	}
@@ -264,6 +269,30 @@ func (s *Server) mount(p string) http.Handler {
 		}
 	}
 	return nil
+}
+
+// Endpoint names the route of path p for the metrics, from a fixed set:
+// boot.ipxe, ipxe, ignition, cloud-config, generic, metadata, pixiecore,
+// assets, api, metrics, ui, other.
+func Endpoint(p string) string {
+	p = strings.TrimSuffix(strings.TrimSuffix(p, signatureSuffixSig), signatureSuffixAsc)
+	switch {
+	case p == boot.ScriptPath:
+		return "boot.ipxe"
+	case p == "/ipxe", p == "/ignition", p == "/cloud-config", p == "/generic", p == "/metadata":
+		return p[1:]
+	case strings.HasPrefix(p, pixiecorePrefix):
+		return "pixiecore"
+	case strings.HasPrefix(p, boot.AssetsPath):
+		return "assets"
+	case strings.HasPrefix(p, "/api/"):
+		return "api"
+	case p == "/metrics":
+		return "metrics"
+	case p == "/" || strings.HasPrefix(p, "/ui/"):
+		return "ui"
+	}
+	return "other"
 }
 
 // stepOf says what a rendered path is in a boot.

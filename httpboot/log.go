@@ -52,6 +52,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.log.WithFields(fields).Info("http request")
 		s.emit(r, rec, mac, time.Since(start))
+		if s.requests != nil {
+			s.requests(Endpoint(r.URL.Path), rec.status, rec.bytes)
+		}
 	})
 }
 

@@ -52,6 +52,7 @@ func (c *httpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	c.srv = httpboot.New(httpboot.Options{
 		Inventory: c.d.inv.Load, Assets: c.d.assets, Log: c.d.log, Signer: signer, TFTPPort: cfg.Server.TFTPPort,
 		Metrics: c.d.metrics, BaseURL: c.d.server.BaseURL(), BaseURL6: c.d.baseURL6(), API: c.d.apiAuth, Events: c.d.sink(), Mounts: c.d.mounts(),
+		Requests: c.d.obs.http.Observe,
 	})
 	go func() {
 		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {

@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rackboot/rackboot/api"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcp"
 	"github.com/rackboot/rackboot/events"
 	"github.com/rackboot/rackboot/httpboot"
+	"github.com/rackboot/rackboot/metrics"
 	"github.com/rackboot/rackboot/timeline"
 	"github.com/rackboot/rackboot/ui"
 )
@@ -33,8 +37,13 @@ func (d *daemon) newTimeline() error {
 	return nil
 }
 
-// outcome is told each boot that ends or stalls (metrics hook).
-func (d *daemon) outcome(timeline.State, time.Duration) {}
+// outcome is told each boot that ends or stalls: rackboot_boots_total and
+// the boot-duration histogram.
+func (d *daemon) outcome(st timeline.State, took time.Duration) {
+	if d.obs.ev != nil {
+		d.obs.ev.Boot(string(st), took)
+	}
+}
 
 // observer is what the daemon shows about its machines: the API (and,
 // mounted at /, the dashboard) and the full DHCP server's handler for the
@@ -42,6 +51,8 @@ func (d *daemon) outcome(timeline.State, time.Duration) {}
 type observer struct {
 	api  *api.API
 	dhcp atomic.Pointer[dhcp.Handler]
+	ev   *metrics.Events // the metrics counted from the events
+	http *metrics.HTTP   // the HTTP requests' metrics
 }
 
 // observe registers the machines API on the daemon's /api/ mux.
@@ -52,6 +63,24 @@ func (d *daemon) observe() {
 	}
 	d.obs.api = api.New(o)
 	d.obs.api.Register(d.api)
+	d.obs.ev, d.obs.http = metrics.NewEvents(), metrics.NewHTTP()
+	cs := []prometheus.Collector{d.obs.ev, d.obs.http}
+	if read := d.leases(); read != nil {
+		cs = append(cs, metrics.NewLeases(func() []metrics.Usage {
+			var out []metrics.Usage
+			for _, u := range read() {
+				out = append(out, metrics.Usage{Subnet: u.CIDR.String(), InUse: u.InUse, Offered: u.Offered, Quarantined: u.Quarantined, Free: u.Free})
+			}
+			return out
+		}))
+	}
+	err := errors.Join(d.metrics.Register(cs...), d.metrics.Add("inventory", func() map[string]uint64 {
+		st := d.reload.Status()
+		return map[string]uint64{"reloads": uint64(st.Reloads), "reload_failures": uint64(st.Refused)}
+	}))
+	if err != nil {
+		d.log.WithError(err).Error("metrics: registering the boot metrics")
+	}
 }
 
 // leases is the pool usage of the full DHCP server, nil in other modes.
@@ -67,12 +96,13 @@ func (d *daemon) leases() func() []dhcp.Usage {
 	}
 }
 
-// sink is where the servers send their events: the timeline, or nil.
+// sink is where the servers send their events: the timeline and the
+// event metrics, or nil when timeline.enabled is false (no events at all).
 func (d *daemon) sink() events.Sink {
 	if d.timeline == nil {
 		return nil
 	}
-	return d.timeline
+	return events.Tee(d.timeline, d.obs.ev)
 }
 
 // timelineComponent runs the timeline's stall detection and writes the

@@ -53,6 +53,8 @@ type reloadStatus struct {
 	SHA256   string    `json:"sha256,omitempty"`
 	LoadedAt time.Time `json:"loaded_at"`
 	Reloads  int       `json:"reloads"`
+	// Refused counts reloads refused (an invalid file); for the metrics.
+	Refused int `json:"refused"`
 	// RestartNeeded names the server and dhcp keys whose file value
 	// differs from the running one: they apply at the next restart.
 	RestartNeeded []string     `json:"restart_needed"`
@@ -186,6 +188,7 @@ func (r *reloader) swap(cur, next *config.Config, sum string) {
 // stays.
 func (r *reloader) refuse(file, sum string, err error) {
 	r.status.LastError = &reloadError{At: r.clock(), SHA256: sum, Errors: errorLines(err)}
+	r.status.Refused++
 	r.log.WithField("config", file).Errorf("reload refused, keeping the running inventory:\n%v", err)
 }
 
