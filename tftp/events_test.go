@@ -1,7 +1,10 @@
 package tftp
 
 import (
+	"net/netip"
 	"testing"
+
+	"github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/rackboot/rackboot/events"
 )
@@ -31,5 +34,31 @@ func TestEvents(t *testing.T) {
 	}
 	if missing.File != "nothere" || missing.Error != "file not found" || missing.Status != int(ErrCodeNotFound) {
 		t.Errorf("refusal event = %+v", missing)
+	}
+}
+
+func TestLogLinesCarryTheMAC(t *testing.T) {
+	dir, _ := testFiles(t)
+	log, hook := test.NewNullLogger()
+	opt := Options{Log: log, MACOf: func(a netip.Addr) string {
+		if a.String() == "127.0.0.1" {
+			return "52:54:00:12:34:56"
+		}
+		return ""
+	}}
+	_, addr := startServer(t, dir, opt)
+	if _, _, err := fetch(addr, "vmlinuz", ClientOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fetch(addr, "nothere", ClientOptions{})
+	eventually(func() uint64 { return uint64(len(hook.AllEntries())) }, 2)
+	entries := hook.AllEntries()
+	if len(entries) < 2 {
+		t.Fatalf("%d log lines", len(entries))
+	}
+	for _, e := range entries {
+		if e.Data["mac"] != "52:54:00:12:34:56" {
+			t.Errorf("%q has mac %v", e.Message, e.Data["mac"])
+		}
 	}
 }

@@ -79,6 +79,9 @@ type Options struct {
 	// of GOMAXPROCS, at least 1; negative: none.
 	BlockingTransfers int
 	Log               logrus.FieldLogger
+	// MACOf, when set, names the MAC of the machine at a client address,
+	// for the log lines (the timeline knows it from DHCP).
+	MACOf func(netip.Addr) string
 	// Events, when set, receives one event per transfer or refusal
 	// (package events), attributed by the client's address; nil: none.
 	Events events.Sink
@@ -258,7 +261,7 @@ func (s *Server) handle(listen net.PacketConn, pkt []byte, client *net.UDPAddr, 
 // refuse answers a request with an ERROR packet from the server's port.
 func (s *Server) refuse(listen net.PacketConn, client *net.UDPAddr, file string, code uint16, msg string, why error) {
 	s.Counters.Failed.Add(1)
-	s.log.WithFields(logrus.Fields{"client": client.String(), "file": file, "code": code}).WithError(why).Info("tftp refused")
+	s.log.WithFields(s.clientFields(client, logrus.Fields{"file": file, "code": code})).WithError(why).Info("tftp refused")
 	s.emit(client, file, 0, 0, int(code), msg)
 	listen.WriteTo(appendError(nil, code, msg), client)
 }
@@ -278,7 +281,7 @@ func localAddr(dst net.IP) *net.UDPAddr {
 // transfer runs one read transfer from its own socket and logs it.
 func (s *Server) transfer(req request, client *net.UDPAddr, local *net.UDPAddr, maxBlock int) {
 	start := time.Now()
-	log := s.log.WithFields(logrus.Fields{"client": client.String(), "file": req.filename})
+	log := s.log.WithFields(s.clientFields(client, logrus.Fields{"file": req.filename}))
 	conn, release, err := s.dial(local, client)
 	if err != nil {
 		s.Counters.Failed.Add(1)
@@ -434,4 +437,15 @@ func (s *Server) emit(client *net.UDPAddr, file string, n int64, took time.Durat
 		Time: time.Now(), Kind: events.KindTFTP, Addr: clientAddr(client), File: file,
 		Bytes: n, Duration: took, Status: code, Error: errMsg,
 	})
+}
+
+// clientFields adds the client's address, and its MAC when known, to f.
+func (s *Server) clientFields(client *net.UDPAddr, f logrus.Fields) logrus.Fields {
+	f["client"] = client.String()
+	if s.opt.MACOf != nil {
+		if mac := s.opt.MACOf(clientAddr(client)); mac != "" {
+			f["mac"] = mac
+		}
+	}
+	return f
 }

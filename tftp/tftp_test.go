@@ -78,7 +78,9 @@ func startServer(t testing.TB, dir string, opt Options) (*Server, string) {
 		log.SetOutput(os.Stderr)
 		log.SetLevel(logrus.DebugLevel)
 	}
-	opt.Log = log
+	if opt.Log == nil {
+		opt.Log = log
+	}
 	opt.Files = assets.New(dir, log).WithoutEmbedded().WithSystemDir(t.TempDir())
 	if opt.Generated == nil {
 		opt.Generated = map[string]GenerateFunc{"gen/": func(name string, client netip.Addr) ([]byte, error) {

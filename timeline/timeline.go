@@ -327,6 +327,15 @@ func (s *Store) Machine(mac events.MAC) (Machine, bool) {
 	return sum, true
 }
 
+// MACAt returns the MAC of the machine last seen at addr, for log lines
+// that know only a client address (TFTP).
+func (s *Store) MACAt(addr netip.Addr) (events.MAC, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mac, ok := s.byAddr[addr.Unmap()]
+	return mac, ok
+}
+
 // Len returns how many machines the store holds.
 func (s *Store) Len() int {
 	s.mu.Lock()

@@ -98,7 +98,7 @@ func (c *tftpComponent) Start(_ context.Context, fail context.CancelCauseFunc) e
 	}}
 	addGRUBConfigs(gen, grub.NewResolver(c.d.inv.Load).WithCmdline(c.web.srv.Cmdline))
 	c.srv = tftp.New(tftp.Options{
-		Files: c.d.assets, Log: c.d.log, MaxTransfers: cfg.Server.TFTPMaxTransfers, Events: c.d.sink(),
+		Files: c.d.assets, Log: c.d.log, MaxTransfers: cfg.Server.TFTPMaxTransfers, Events: c.d.sink(), MACOf: c.d.macAt(),
 		Generated: gen,
 	})
 	if err := c.d.metrics.Add("tftp", c.srv.Counters.Snapshot); err != nil {

@@ -49,8 +49,10 @@ func newVersionCommand() *cobra.Command {
 	}
 }
 
-// newLogger returns a text logger on stderr at the named level.
-func newLogger(level string) (*logrus.Logger, error) {
+// newLogger returns a logger on stderr at the named level, in the named
+// format: text, json, or "" for text when stderr is a terminal and JSON
+// otherwise (a file, journald, a log shipper).
+func newLogger(level, format string) (*logrus.Logger, error) {
 	lvl, err := logrus.ParseLevel(level)
 	if err != nil {
 		return nil, fmt.Errorf("--log-level %q: want one of trace, debug, info, warn, error", level)
@@ -58,6 +60,32 @@ func newLogger(level string) (*logrus.Logger, error) {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetLevel(lvl)
-	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
+	f, err := logFormatter(format, isTerminal(os.Stderr))
+	if err != nil {
+		return nil, err
+	}
+	log.SetFormatter(f)
 	return log, nil
+}
+
+// logFormatter is the formatter for --log-format.
+func logFormatter(format string, terminal bool) (logrus.Formatter, error) {
+	switch format {
+	case "":
+		if terminal {
+			return logFormatter("text", true)
+		}
+		return logFormatter("json", false)
+	case "text":
+		return &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}, nil
+	case "json":
+		return &logrus.JSONFormatter{}, nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

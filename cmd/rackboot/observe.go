@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -136,4 +137,16 @@ func (c *timelineComponent) Stop(context.Context) {
 func (d *daemon) mounts() []httpboot.Mount {
 	h := ui.Handler()
 	return []httpboot.Mount{{Prefix: "/", Handler: h}, {Prefix: ui.Prefix, Handler: h}}
+}
+
+// macAt names the machine at a client address for log lines; nil without
+// a timeline.
+func (d *daemon) macAt() func(netip.Addr) string {
+	if d.timeline == nil {
+		return nil
+	}
+	return func(a netip.Addr) string {
+		mac, _ := d.timeline.MACAt(a)
+		return mac.String()
+	}
 }

@@ -22,7 +22,7 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 		Short: "Serve DHCP, TFTP and HTTP so machines boot from the network",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(v.GetString("log-level"))
+			log, err := newLogger(v.GetString("log-level"), v.GetString("log-format"))
 			if err != nil {
 				return err
 			}
@@ -46,6 +46,7 @@ func newServeCommand(v *viper.Viper) *cobra.Command {
 	f.String("config", "", "inventory file (default: the embedded default inventory)")
 	f.String("interface", "", "interface DHCP listens on (overrides server.interface)")
 	f.String("log-level", "info", "log level: trace, debug, info, warn or error")
+	f.String("log-format", "", "log format: text or json (default: text on a terminal, JSON otherwise)")
 	f.String("store", "", "lease store: etcd://host:2379[,host…][/prefix] shares leases and clients with other instances (overrides server.store; docs/cluster.md)")
 	f.Bool("proxy", false, "proxyDHCP: add boot information beside an existing DHCP server, hand out no addresses (same as dhcp.mode: proxy)")
 	return cmd

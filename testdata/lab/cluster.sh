@@ -20,6 +20,9 @@
 # LAB_KEEP=1.
 set -uo pipefail
 
+# The checks read rackboot's text log lines (msg="…"); to a file it would
+# otherwise log JSON (--log-format, docs/observe.md).
+export RACKBOOT_LOG_FORMAT=text
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LAB_DIR/../.." && pwd)
 RACKBOOT_BIN=${RACKBOOT_BIN:-$REPO_ROOT/bin/rackboot}

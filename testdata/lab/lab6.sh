@@ -34,6 +34,9 @@ LAB6_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB6_DIR/lab.sh"
 
 SERVER_IP6=2001:db8:1::1
+# The checks read rackboot's text log lines (msg="…"); to a file it would
+# otherwise log JSON (--log-format, docs/observe.md).
+export RACKBOOT_LOG_FORMAT=text
 VM_UUID=00112233-4455-6677-8899-aabbccddeeff
 
 # lab_up6 MODE makes the namespace with an IPv6 bridge (and IPv4 for
