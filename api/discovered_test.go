@@ -48,7 +48,7 @@ func TestDiscoveredState(t *testing.T) {
 	if _, body := f.do(t, "GET", "/api/v1/machines?state=discovered", ""); len(body["machines"].([]any)) != 0 {
 		t.Errorf("an adopted machine is still discovered: %v", body)
 	}
-	if code, body := f.do(t, "GET", "/api/v1/machines/52:54:00:00:00:09", ""); code != 200 || body["discovered"] == nil || body["profile"] != "demo" {
+	if code, body := f.do(t, "GET", "/api/v1/machines/52:54:00:00:00:09", ""); code != 200 || body["discovered"] == nil || body["profile"] != "demo" || body["state"] == "discovered" {
 		t.Errorf("the adopted machine: %d %v", code, body)
 	}
 }

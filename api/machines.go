@@ -165,6 +165,9 @@ func (a *API) Machine(mac events.MAC) (Machine, bool) {
 	if a.o.Timeline != nil {
 		m, ok = a.o.Timeline.Machine(mac)
 	}
+	if !ok && inv != nil && inv.Machine(mac[:]) != nil {
+		m, ok = timeline.Machine{MAC: mac.String(), State: StateUnseen}, true
+	}
 	if !ok && a.o.Discovered != nil {
 		var rec discovery.Record
 		if rec, ok = a.o.Discovered.Get(mac.String()); ok {
@@ -172,10 +175,7 @@ func (a *API) Machine(mac events.MAC) (Machine, bool) {
 		}
 	}
 	if !ok {
-		if inv == nil || inv.Machine(mac[:]) == nil {
-			return Machine{}, false
-		}
-		m = timeline.Machine{MAC: mac.String(), State: StateUnseen}
+		return Machine{}, false
 	}
 	return a.complete(inv, m), true
 }

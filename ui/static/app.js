@@ -202,11 +202,58 @@ function renderSummary(m) {
   const items = [["State", stateLabel(m)], ["Firmware", firmware(m)], ["Address", m.addr], ["Profile", profile(m) || m.reason],
     ["Boot file", m.boot_file], ["Boot took", secs(m.boot_seconds)], ["Boots seen", m.boots], ["First seen", ago(m.first_seen)],
     ["Last seen", ago(m.last_seen)], ["In the inventory", m.in_inventory ? "yes" : "no"]];
+  const d = m.discovered;
+  if (d) items.push(["Vendor class", d.vendor_class], ["UUID", d.uuid], ["Relay", d.relay],
+    ["Circuit id", d.circuit_id], ["Remote id", d.remote_id], ["Discovered", ago(d.first_seen)]);
+  showAdopt(m);
   dl.replaceChildren(...items.filter(([, v]) => v !== undefined && v !== "" && v !== null)
     .flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })]));
 }
 
+// ---- adopting a discovered machine (PUT /api/v1/machines/MAC with the
+// token the user typed; the token is kept in sessionStorage, this tab only)
+
+const TOKEN_KEY = "rackboot-admin-token";
+
+function showAdopt(m) {
+  const f = $("#adopt");
+  const show = m.state === "discovered";
+  if (show && f.hidden) {
+    $("#adopt-token").value = sessionStorage.getItem(TOKEN_KEY) || "";
+  }
+  f.hidden = !show;
+}
+
+async function adopt(e) {
+  e.preventDefault();
+  const mac = current, out = $("#adopt-result");
+  const token = $("#adopt-token").value.trim();
+  const body = { profile: $("#adopt-profile").value.trim() };
+  if ($("#adopt-hostname").value.trim()) body.hostname = $("#adopt-hostname").value.trim();
+  sessionStorage.setItem(TOKEN_KEY, token);
+  out.className = "adopt-result"; out.textContent = "adopting…";
+  let r, res;
+  try {
+    r = await fetch("/api/v1/machines/" + encodeURIComponent(mac), {
+      method: "PUT", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: "Bearer " + token },
+    });
+    res = await r.json().catch(() => ({}));
+  } catch (err) { out.className = "adopt-result err"; out.textContent = "cannot reach rackboot: " + err.message; return; }
+  if (r.ok) {
+    out.className = "adopt-result ok";
+    out.textContent = "adopted: " + mac + " boots profile " + body.profile + " on its next retry";
+    if (mac === current) showMachine(mac);
+    return;
+  }
+  if (r.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+  const fields = (res.errors || []).map((x) => (x.field ? x.field + ": " : "") + x.message);
+  out.className = "adopt-result err";
+  out.textContent = [res.error || r.status + " " + r.statusText, ...fields].join(" — ");
+}
+
 async function showMachine(mac) {
+  if (current !== mac) $("#adopt-result").textContent = "";
   current = mac;
   $("#list-view").hidden = true;
   $("#machine-view").hidden = false;
@@ -295,6 +342,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 $("#filter").addEventListener("input", renderList);
+$("#adopt").addEventListener("submit", adopt);
 window.addEventListener("hashchange", route);
 setInterval(() => {
   for (const td of document.querySelectorAll("td.seen")) td.textContent = ago(td.dataset.t);
