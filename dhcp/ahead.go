@@ -160,6 +160,9 @@ func (p *Pool) ProbeCandidates(n int, fresh, hold time.Duration) []netip.Addr {
 	now := p.cfg.Now()
 	var out []netip.Addr
 	mark := func(ip netip.Addr) {
+		if old := p.byIP[ip]; old != nil && p.byKey[old.Key] == old {
+			delete(p.byKey, old.Key) // a lapsed offer: its client holds nothing now
+		}
 		l := &lease{ip: ip, state: probing, expiry: now.Add(hold)}
 		p.byIP[ip] = l
 		p.probingSet[ip] = l

@@ -160,11 +160,21 @@ func TestProbeAheadNeverTakesHeldAddresses(t *testing.T) {
 // instead of running dry), the pool's records stay bounded by its size,
 // offers lapse, and a client that then asks gets an address.
 func TestDiscoverFlood(t *testing.T) {
+	t.Run("no conflict detection", func(t *testing.T) { testDiscoverFlood(t, false) })
+	t.Run("probed ahead", func(t *testing.T) { testDiscoverFlood(t, true) })
+}
+
+func testDiscoverFlood(t *testing.T, probe bool) {
 	f := newFixtureYAML(t, testYAML("demo", `
   - cidr: 192.0.2.0/24
     range: 192.0.2.10-192.0.2.250
     lease_time: 1h
-`), nil)
+`), func(hc *HandlerConfig) {
+		if probe {
+			hc.Prober = &fakeProber{busy: map[netip.Addr]bool{}}
+			hc.Go = func(job func()) bool { job(); return true }
+		}
+	})
 	pool := f.h.subnets[0].pool
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 100_000 {
@@ -176,11 +186,14 @@ func TestDiscoverFlood(t *testing.T) {
 		if i%10_000 == 0 {
 			f.h.Sweep()
 		}
+		if probe && i%1_000 == 0 {
+			f.refillAndSettle()
+		}
 		pool.mu.Lock()
-		records, queued := len(pool.byIP), pool.offerQ.len()+pool.readyQ.len()
+		records, clients, queued := len(pool.byIP), len(pool.byKey), pool.offerQ.len()+pool.readyQ.len()
 		pool.mu.Unlock()
-		if records > pool.Size() || queued > 2*pool.Size()+1024+1 {
-			t.Fatalf("after %d DISCOVERs: %d records, %d queued, for a pool of %d", i+1, records, queued, pool.Size())
+		if records > pool.Size() || clients > pool.Size() || queued > 2*pool.Size()+1024+1 {
+			t.Fatalf("after %d DISCOVERs: %d records, %d clients, %d queued, for a pool of %d", i+1, records, clients, queued, pool.Size())
 		}
 	}
 	if n := f.h.Metrics.PoolExhausted.Load(); n != 0 {
@@ -190,10 +203,19 @@ func TestDiscoverFlood(t *testing.T) {
 		t.Fatal("a client after the flood got no address")
 	}
 	f.clock.Add(DefaultOfferHold + time.Second)
+	if probe {
+		f.refillAndSettle() // lapsed offers, not yet swept, are probed ahead
+	}
 	f.h.Sweep()
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
-	if len(pool.byIP) != 1 || len(pool.byKey) != 1 {
-		t.Errorf("after the offers lapsed: %d records by address, %d by client, want 1 and 1 (the binding)", len(pool.byIP), len(pool.byKey))
+	held := 0
+	for _, l := range pool.byIP {
+		if l.state == offered || l.state == bound {
+			held++
+		}
+	}
+	if held != 1 || len(pool.byKey) != 1 {
+		t.Errorf("after the offers lapsed: %d addresses held, %d clients known, want 1 and 1 (the binding)", held, len(pool.byKey))
 	}
 }
