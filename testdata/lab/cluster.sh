@@ -12,7 +12,10 @@
 #                       for checked exchanges; kill -9 of a mid-run; then:
 #                       no address ACKed to two MACs, every ACKed lease bound
 #                       in etcd, b owns every bucket within cluster.takeover,
-#                       and a BIOS VM (whose bucket was a's) boots from b.
+#                       then etcd frozen (SIGSTOP): b renews held leases,
+#                       gives no new client an address and reports degraded;
+#                       SIGCONT: b resumes by itself; and a BIOS VM (whose
+#                       bucket was a's) boots from b.
 #
 # bench/cluster/run.sh sources this file for the benchmarks.
 #
@@ -108,7 +111,9 @@ etcd_up() {
 	done
 	for ((i = 0; i < n; i++)); do
 		rm -rf "$WORK/etcd$i"
-		in_ns etcd --name "m$i" --data-dir "$WORK/etcd$i" \
+		# ip netns exec execs etcd: $! is etcd itself (a function would
+		# leave a subshell between, and signals would miss etcd).
+		ip netns exec "$NS" etcd --name "m$i" --data-dir "$WORK/etcd$i" \
 			--listen-client-urls "http://$BR_IP:$((2379 + i))" --advertise-client-urls "http://$BR_IP:$((2379 + i))" \
 			--listen-peer-urls "http://$BR_IP:$((2479 + i))" --initial-advertise-peer-urls "http://$BR_IP:$((2479 + i))" \
 			--initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "rbk-$ID-$n" \
@@ -270,6 +275,7 @@ cmd_e2e() {
 	ip netns exec "$NS-c" "$RB_DHCP_HELPER" -dhcp-helper=dora -dhcp-helper-n=$CHECKED -dhcp-helper-for=40s \
 		-dhcp-helper-server=10.97.255.255 -dhcp-helper-relay=10.97.0.3 -dhcp-helper-dev=rb0 >"$WORK/acks2.txt" 2>"$WORK/helper2.err"
 	check_acks || exit 1
+	partition || exit 1
 
 	# A VM whose bucket was a's boots while a is dead.
 	boot_vm || exit 1
@@ -304,6 +310,44 @@ check_acks() {
 	local storedup
 	storedup=$(awk '/"state":"bound"/ { match($0, /"mac":"[^"]*"/); m=substr($0, RSTART+7, RLENGTH-8); n[m]++ } END { for (m in n) if (n[m] > 1 && m != "") print m, n[m] }' "$WORK/leases.json")
 	log "etcd: $(grep -c '"state":"bound"' "$WORK/leases.json") bound leases (perfdhcp's and the test client's); clients bound twice: ${storedup:-none}"
+}
+
+# helper MODE N FIRST OUT: the e2e test client in namespace $NS-c.
+helper() {
+	ip netns exec "$NS-c" "$RB_DHCP_HELPER" -dhcp-helper="$1" -dhcp-helper-n="$2" -dhcp-helper-first="$3" -dhcp-helper-for=30s \
+		-dhcp-helper-server=10.97.255.255 -dhcp-helper-relay=10.97.0.3 -dhcp-helper-dev=rb0 >"$4" 2>"$4.err"
+}
+
+degraded() { # degraded NAME: true or false, from the status page
+	ip netns exec "$NS-$1" curl -sf "http://127.0.0.1:8080/api/v1/status" | tr -d ' \n' | grep -o '"degraded":[a-z]*' | cut -d: -f2
+}
+
+# partition: etcd frozen (SIGSTOP): b renews the leases it holds
+# (INIT-REBOOT of 50 bound clients: ACKed, same address) and gives no new
+# client an address, and says it is degraded; etcd back (SIGCONT): b
+# resumes by itself and the new clients get addresses.
+partition() {
+	awk '$1=="ACK"{print $2, $3}' "$WORK/acks2.txt" | head -50 >"$WORK/held.txt"
+	kill -STOP "${ETCD_PIDS[0]}"
+	log "etcd frozen (SIGSTOP)"
+	helper reboot 1500 0 "$WORK/renew.txt" <"$WORK/held.txt"
+	helper dora 20 5000 "$WORK/new-down.txt"
+	local st renewed new_down
+	st=$(degraded b)
+	renewed=$(awk 'NR==FNR{want[$1]=$2; next} $1=="ACK" && want[$2]==$3' "$WORK/held.txt" "$WORK/renew.txt" | wc -l)
+	new_down=$(grep -c '^ACK ' "$WORK/new-down.txt")
+	log "while etcd is frozen: $renewed of 50 renewals ACKed with their address, $new_down of 20 new clients ACKed, status degraded=$st"
+	grep -q 'etcd unreachable, degraded' "$WORK/b/rackboot.log" || { log "FAIL: b did not log the degraded mode"; return 1; }
+	[ "$renewed" = 50 ] && [ "$new_down" = 0 ] && [ "$st" = true ] || { log "FAIL: degraded mode"; return 1; }
+	kill -CONT "${ETCD_PIDS[0]}"
+	local t
+	for t in $(seq 1 100); do [ "$(degraded b)" = false ] && break; sleep 0.1; done
+	[ "$(degraded b)" = false ] || { log "FAIL: b still degraded 10 s after etcd came back"; return 1; }
+	helper dora 20 5000 "$WORK/new-up.txt"
+	local new_up
+	new_up=$(grep -c '^ACK ' "$WORK/new-up.txt")
+	log "etcd back (SIGCONT): b resumed without a restart; $new_up of 20 new clients ACKed"
+	[ "$new_up" = 20 ] || { log "FAIL: new clients after etcd came back"; return 1; }
 }
 
 boot_vm() {
