@@ -754,10 +754,10 @@ cmd_adopt() {
 	log "discovered after ${i}s: $(tr -d ' \n' <"$WORK/discovered.json" | grep -o '"discovered":{[^}]*}' | head -1)"
 	# Wait until it sits in the no-profile loop; nobody touches the VM.
 	for i in $(seq 1 90); do
-		tr -d '\r' <"$WORK/console.log" | grep -q "has no boot profile" && break
+		grep -aq "has no boot profile" "$WORK/console.log" && break
 		sleep 1
 	done
-	tr -d '\r' <"$WORK/console.log" | grep -q "has no boot profile" ||
+	grep -aq "has no boot profile" "$WORK/console.log" ||
 		{ server_log_tail; console_tail; die "FAIL: the VM is not in the no-profile retry loop"; }
 	in_ns "$RACKBOOT_BIN" machines add "$VM_MAC" --profile demo --hostname adopted1 \
 		--server "http://$SERVER_IP:$HTTP_PORT" --token-file "$WORK/admin-token" >"$WORK/adopt.log" 2>&1 ||
@@ -766,7 +766,7 @@ cmd_adopt() {
 	wait_vm
 	summarize
 	console_ok "$mode" || { server_log_tail; console_tail; die "FAIL: the adopted VM did not boot its profile (${VM_SECONDS}s)"; }
-	tr -d '\r' <"$WORK/console.log" | grep -q "rackboot.host=adopted1" ||
+	grep -aq "rackboot.host=adopted1" "$WORK/console.log" ||
 		{ console_tail; die "FAIL: the kernel command line lacks the hostname given at adoption"; }
 	log "PASS: adopted VM booted its profile in ${VM_SECONDS}s from power-on"
 	LAB_FAILED=0
