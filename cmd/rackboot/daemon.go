@@ -98,8 +98,11 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	if err := d.newTimeline(); err != nil {
 		return nil, err
 	}
-	d.handoff = newHandoff(d)
+	// observe first: it makes the event metrics that d.sink() hands the
+	// handoff tracker (a tracker made before them emitted into a nil
+	// *metrics.Events and panicked on the first refusal of iPXE).
 	d.observe()
+	d.handoff = newHandoff(d)
 	web := newHTTPComponent(d)
 	d.cluster = newClusterComponent(d)
 	d.components = []component{&timelineComponent{d: d}, &discoveryComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}
