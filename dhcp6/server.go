@@ -2,16 +2,13 @@ package dhcp6
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/internal/logx"
+	"github.com/rackboot/rackboot/internal/rxloop"
 )
 
 // Conn is a DHCPv6 server's socket: requests with their source, replies
@@ -26,16 +23,8 @@ type Conn interface {
 	Close() error
 }
 
-// Counters are a server's running totals.
-type Counters struct {
-	Received, Malformed, Panics, Dropped, Replied, SendError atomic.Uint64
-}
-
-// Snapshot returns the totals by name.
-func (c *Counters) Snapshot() map[string]uint64 {
-	return map[string]uint64{"received": c.Received.Load(), "malformed": c.Malformed.Load(), "panics": c.Panics.Load(),
-		"dropped": c.Dropped.Load(), "replied": c.Replied.Load(), "send_error": c.SendError.Load()}
-}
+// Counters are a server's running totals (the shared receive loop's).
+type Counters = rxloop.Counters
 
 // queueLen bounds the requests waiting for a worker; past it they are shed.
 const queueLen = 1024
@@ -55,74 +44,30 @@ func NewServer(conn Conn, h *Handler, log logrus.FieldLogger, workers int) *Serv
 	return &Server{conn: conn, h: h, log: logx.OrDiscard(log), workers: max(workers, 1)}
 }
 
-type queued struct {
-	b   []byte
-	src Source
-}
-
 // Serve answers requests until ctx ends or the connection fails; it closes
 // the connection when it returns.
 func (s *Server) Serve(ctx context.Context) error {
-	queue := make(chan queued, queueLen)
-	var wg sync.WaitGroup
-	for range s.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for q := range queue {
-				s.answer(q)
-			}
-		}()
-	}
-	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
-	defer stop()
-	err := s.read(queue)
-	close(queue)
-	wg.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
+	return rxloop.Loop[Source]{
+		Read: s.conn.ReadRequest, Answer: s.answer, Close: s.conn.Close,
+		Workers: s.workers, QueueLen: queueLen, Counters: &s.Counters, Log: s.log, Name: "dhcp6",
+	}.Serve(ctx)
 }
 
-func (s *Server) read(queue chan<- queued) error {
-	for {
-		b, src, err := s.conn.ReadRequest()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		s.Counters.Received.Add(1)
-		select {
-		case queue <- queued{append([]byte(nil), b...), src}:
-		default:
-			s.Counters.Dropped.Add(1)
-		}
-	}
-}
-
-func (s *Server) answer(q queued) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.Counters.Panics.Add(1)
-			s.log.WithFields(logrus.Fields{"panic": p, "from": q.src.Addr, "bytes": len(q.b)}).
-				Errorf("dhcp6: handling a request panicked; request dropped, server goes on\n%s", debug.Stack())
-		}
-	}()
-	reply, err := s.h.Handle(q.b, q.src)
+// answer has the handler answer one request and sends the reply to its
+// source; what the handler cannot parse is counted and dropped.
+func (s *Server) answer(b []byte, src Source) {
+	reply, err := s.h.Handle(b, src)
 	if err != nil {
 		s.Counters.Malformed.Add(1)
-		s.log.WithError(err).WithFields(logrus.Fields{"bytes": len(q.b), "from": q.src.Addr}).Debug("dhcp6: malformed request dropped")
+		s.log.WithError(err).WithFields(logrus.Fields{"bytes": len(b), "from": src.Addr}).Debug("dhcp6: malformed request dropped")
 		return
 	}
 	if reply == nil {
 		return
 	}
-	if err := s.conn.Send(reply, q.src.Addr); err != nil {
+	if err := s.conn.Send(reply, src.Addr); err != nil {
 		s.Counters.SendError.Add(1)
-		s.log.WithError(err).WithField("to", q.src.Addr).Warn("dhcp6: sending reply")
+		s.log.WithError(err).WithField("to", src.Addr).Warn("dhcp6: sending reply")
 		return
 	}
 	s.Counters.Replied.Add(1)

@@ -2,18 +2,14 @@ package dhcpwire
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/sirupsen/logrus"
 
 	"github.com/rackboot/rackboot/internal/logx"
+	"github.com/rackboot/rackboot/internal/rxloop"
 )
 
 // Conn is a DHCP server's socket: it yields requests and sends replies the
@@ -45,23 +41,8 @@ func (f ResponderFunc) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 	}
 }
 
-// Counters are a server's running totals.
-type Counters struct {
-	Received  atomic.Uint64 // datagrams read
-	Malformed atomic.Uint64 // not parseable as DHCP
-	Panics    atomic.Uint64 // requests whose handling panicked (recovered)
-	Dropped   atomic.Uint64 // shed because every worker was busy
-	Replied   atomic.Uint64 // replies sent
-	SendError atomic.Uint64 // replies that could not be sent
-}
-
-// Snapshot returns the totals by name.
-func (c *Counters) Snapshot() map[string]uint64 {
-	return map[string]uint64{
-		"received": c.Received.Load(), "malformed": c.Malformed.Load(), "panics": c.Panics.Load(),
-		"dropped": c.Dropped.Load(), "replied": c.Replied.Load(), "send_error": c.SendError.Load(),
-	}
-}
+// Counters are a server's running totals (the shared receive loop's).
+type Counters = rxloop.Counters
 
 // queueLen is the least number of requests waiting for a worker before
 // more are shed: enough to ride out a scheduling gap at ten thousand
@@ -99,74 +80,26 @@ func NewServer(conn Conn, h Responder, route RouteFunc, log logrus.FieldLogger, 
 	return &Server{conn: conn, h: h, route: route, log: logx.OrDiscard(log), workers: max(workers, 1)}
 }
 
-type request struct {
-	b   []byte
-	src netip.AddrPort
-}
-
 // Serve answers requests until ctx ends or the connection fails; it closes
 // the connection when it returns.
 func (s *Server) Serve(ctx context.Context) error {
-	queue := make(chan request, max(queueLen, 4*s.workers))
-	var wg sync.WaitGroup
-	for range s.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range queue {
-				s.answer(r)
-			}
-		}()
-	}
-	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
-	defer stop()
-	err := s.read(queue)
-	close(queue)
-	wg.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
-}
-
-// read copies each datagram into the queue, shedding it when the queue is
-// full.
-func (s *Server) read(queue chan<- request) error {
-	for {
-		b, src, err := s.conn.ReadRequest()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		s.Counters.Received.Add(1)
-		select {
-		case queue <- request{append([]byte(nil), b...), src}:
-		default:
-			s.Counters.Dropped.Add(1)
-		}
-	}
+	return rxloop.Loop[netip.AddrPort]{
+		Read: s.conn.ReadRequest, Answer: s.answer, Close: s.conn.Close,
+		Workers: s.workers, QueueLen: queueLen, Counters: &s.Counters, Log: s.log, Name: "dhcp",
+	}.Serve(ctx)
 }
 
 // answer parses one request, has the responder answer it and sends the
 // reply where the route says. Input the parser cannot take is counted and
-// dropped with a debug line; a panic is counted and logged as an error.
-func (s *Server) answer(r request) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.Counters.Panics.Add(1)
-			s.log.WithFields(logrus.Fields{"panic": p, "from": r.src, "bytes": len(r.b)}).
-				Errorf("dhcp: handling a request panicked; request dropped, server goes on\n%s", debug.Stack())
-		}
-	}()
-	req, err := Parse(r.b)
+// dropped with a debug line.
+func (s *Server) answer(b []byte, src netip.AddrPort) {
+	req, err := Parse(b)
 	if err != nil {
 		s.Counters.Malformed.Add(1)
-		s.log.WithError(err).WithFields(logrus.Fields{"bytes": len(r.b), "from": r.src}).Debug("dhcp: malformed request dropped")
+		s.log.WithError(err).WithFields(logrus.Fields{"bytes": len(b), "from": src}).Debug("dhcp: malformed request dropped")
 		return
 	}
-	s.h.Respond(req, func(reply *dhcpv4.DHCPv4) { s.send(req, reply, r.src) })
+	s.h.Respond(req, func(reply *dhcpv4.DHCPv4) { s.send(req, reply, src) })
 }
 
 // Parse reads a BOOTREQUEST's bytes (RFC 2131 section 2), refusing what
