@@ -64,7 +64,8 @@ func (inv *Inventory) MachineByUUID(uuid string) *config.Machine {
 	return inv.byUUID[strings.ToLower(uuid)]
 }
 
-// MachineByAddr returns the machine whose fixed ipv4 or ipv6 is a, or nil.
+// MachineByAddr returns the machine whose fixed ipv4 or ipv6 is a, or nil
+// (also for an invalid a, which no machine has).
 func (inv *Inventory) MachineByAddr(a netip.Addr) *config.Machine {
 	return inv.byAddr[a]
 }

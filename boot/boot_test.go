@@ -116,6 +116,9 @@ machines:
 	if m := inv.MachineByAddr(netip.MustParseAddr("192.0.2.10")); m == nil || m.MAC != "52:54:00:00:00:01" {
 		t.Errorf("by address: %v", m)
 	}
+	if m := inv.MachineByAddr(netip.Addr{}); m != nil {
+		t.Errorf("by an invalid address: %v", m)
+	}
 	if m := inv.MachineByAddr(netip.MustParseAddr("192.0.2.11")); m != nil {
 		t.Errorf("by unknown address: %v", m)
 	}

@@ -85,7 +85,7 @@ func (r *Resolver) Resolve(name string, client netip.Addr) (Result, error) {
 		}
 		return r.decided(n, name, client, decideMachine(inv, m))
 	}
-	if m := machineByAddr(inv, client); m != nil {
+	if m := inv.MachineByAddr(client); m != nil {
 		return r.decided(n, name, client, decideMachine(inv, m))
 	}
 	return r.lookup(n, client, inv.Decide(grubFacts(boot.Facts{}), boot.Server{}))
@@ -143,7 +143,7 @@ func hexMachine(inv *boot.Inventory, hex string, client netip.Addr) (*config.Mac
 	} else if !client.Is4() || !strings.HasPrefix(boot.HexIP(client), hex) {
 		return nil, fmt.Errorf("prefix %s is not the client's address: %w", hex, ErrNotFound)
 	}
-	if m := machineByAddr(inv, addr); m != nil {
+	if m := inv.MachineByAddr(addr); m != nil {
 		return m, nil
 	}
 	return nil, fmt.Errorf("no machine has the fixed ipv4 %s: %w", addr, ErrNotFound)
@@ -159,14 +159,6 @@ func decideMachine(inv *boot.Inventory, m *config.Machine) boot.Decision {
 func grubFacts(f boot.Facts) boot.Facts {
 	f.Class, f.Arch, f.HasArch = boot.ClassGRUB, boot.ArchEFIx64, true
 	return f
-}
-
-// machineByAddr is the machine whose fixed ipv4 is a, or nil.
-func machineByAddr(inv *boot.Inventory, a netip.Addr) *config.Machine {
-	if !a.IsValid() {
-		return nil
-	}
-	return inv.MachineByAddr(a)
 }
 
 func clientString(a netip.Addr) string {

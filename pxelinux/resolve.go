@@ -103,7 +103,7 @@ func decide(inv *boot.Inventory, n Name, client netip.Addr) (boot.Decision, erro
 	case KindHexIP:
 		return decideHexIP(inv, n.Hex, client)
 	case KindDefault:
-		if m := machineByAddr(inv, client); m != nil {
+		if m := inv.MachineByAddr(client); m != nil {
 			return decideMachine(inv, m)
 		}
 		return decided(inv.Decide(pxelinuxFacts(boot.Facts{}), boot.Server{}), "an unknown client")
@@ -120,7 +120,7 @@ func decideHexIP(inv *boot.Inventory, hex string, client netip.Addr) (boot.Decis
 	} else if !client.Is4() || !strings.HasPrefix(HexIP(client), hex) {
 		return boot.Decision{}, fmt.Errorf("prefix %s is not the client's address: %w", hex, ErrNotFound)
 	}
-	if m := machineByAddr(inv, addr); m != nil {
+	if m := inv.MachineByAddr(addr); m != nil {
 		return decideMachine(inv, m)
 	}
 	return boot.Decision{}, fmt.Errorf("no machine has the fixed ipv4 %s: %w", addr, ErrNotFound)
@@ -155,14 +155,6 @@ func decideGroup(inv *boot.Inventory, f boot.Facts, what string) (boot.Decision,
 func pxelinuxFacts(f boot.Facts) boot.Facts {
 	f.Class, f.Arch, f.HasArch = boot.ClassPXELINUX, boot.ArchBIOS, true
 	return f
-}
-
-// machineByAddr is the machine whose fixed ipv4 is a, or nil.
-func machineByAddr(inv *boot.Inventory, a netip.Addr) *config.Machine {
-	if !a.IsValid() {
-		return nil
-	}
-	return inv.MachineByAddr(a)
 }
 
 func clientString(a netip.Addr) string {
