@@ -12,6 +12,7 @@ package timeline
 import (
 	"context"
 	"net/netip"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -42,8 +43,8 @@ type Config struct {
 	// StallAfter is how long a machine mid-boot may go without a request
 	// before it is stalled.
 	StallAfter time.Duration
-	// Dir keeps each machine's last boot, one file per machine; "" keeps
-	// nothing.
+	// Dir keeps each machine's last boot, in one journal (persist.go);
+	// "" keeps nothing.
 	Dir string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -70,6 +71,12 @@ type Store struct {
 	subs     map[chan Change]struct{}
 	dirty    map[events.MAC]bool
 	removed  map[events.MAC]bool
+
+	// flushMu serialises Flush; it guards the journal (persist.go).
+	flushMu      sync.Mutex
+	journal      *os.File
+	journalLines int
+	journalSlack int // compactSlack; tests make it small
 
 	// Unattributed counts events that named no machine (no MAC, an
 	// address no machine was seen at); Dropped counts changes a slow
@@ -119,6 +126,7 @@ func New(cfg Config) (*Store, error) {
 		cfg: cfg, log: logx.OrDiscard(cfg.Log), machines: map[events.MAC]*machine{},
 		byAddr: map[netip.Addr]events.MAC{}, vocab: newVocab(), strs: interner{max: 8192, m: map[string]string{}},
 		subs: map[chan Change]struct{}{}, dirty: map[events.MAC]bool{}, removed: map[events.MAC]bool{},
+		journalSlack: compactSlack,
 	}
 	s.lru.next, s.lru.prev = &s.lru, &s.lru
 	if cfg.Dir != "" {
@@ -282,6 +290,9 @@ func (s *Store) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			s.logFlush(s.Flush())
+			s.flushMu.Lock()
+			s.closeJournal()
+			s.flushMu.Unlock()
 			return
 		case <-tick.C:
 			s.Tick()
