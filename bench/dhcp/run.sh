@@ -141,7 +141,7 @@ step() {
 		{
 			perf report -i "$dir/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
 			echo
-			perf report -i "$dir/perf.data" --children --sort sym --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -60
+			perf report -i "$dir/perf.data" --children --sort sym --percent-limit ${PROFILE_LIMIT:-2} --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -${PROFILE_LINES:-60}
 		} >"$WORK/profile-$name-$rate.txt" || true
 		sed 's/^/profile: /' "$WORK/profile-$name-$rate.txt" >&2
 	fi

@@ -11,7 +11,8 @@
 #   bench/tftp/ab.sh 512 5 on=bin/rackboot off=bin/rackboot:TIMELINE=off
 #
 # TIMELINE=off runs that server with timeline.enabled: false (no events).
-# Each round prints MB/s for one 30 MB fetch from every server, in order.
+# Each round prints MB/s for one 30 MB fetch from every server, in order;
+# each fetched file is compared with the original (WRONG when it differs).
 set -uo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 BLKSIZE ROUNDS NAME=BINARY[:VAR=VALUE] ..." >&2; exit 2; }
 BLK=$1; ROUNDS=$2; shift 2
@@ -50,9 +51,14 @@ sleep 1.5
 names=("$@"); names=("${names[@]%%=*}" hpa)
 for r in $(seq $ROUNDS); do
   line="round $r blk $BLK:"
-  for n in "${names[@]}"; do
+  # Each round starts one server later than the one before, so that no
+  # server always fetches first (the first fetch of a round ran slower).
+  k=$(( (r - 1) % ${#names[@]} )); order=("${names[@]:k}" "${names[@]:0:k}")
+  for n in "${order[@]}"; do
     pid=${PID[$n]}; [ $n = hpa ] && pid=$(pgrep -P $pid -x in.tftpd || echo $pid)
-    s=$(ip netns exec $NS curl -sS --max-time 60 --tftp-blksize $BLK -o /dev/null -w '%{speed_download}' tftp://127.0.0.1:${PORT[$n]}/big.bin)
+    read -r s size < <(ip netns exec $NS curl -sS --max-time 60 --tftp-blksize $BLK -o $W/got -w '%{speed_download} %{size_download}\n' tftp://127.0.0.1:${PORT[$n]}/big.bin)
+    # Every answer is checked: a short or wrong file is no figure.
+    if [ "${size:-0}" != $((30*1024*1024)) ] || ! cmp -s $W/got $W/root/big.bin; then line="$line  $n WRONG(${size:-0} bytes)"; continue; fi
     line="$line  $n $(awk -v s=$s 'BEGIN{printf "%.1f", s/1e6}')"
   done
   echo "$line"
