@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,7 +63,19 @@ type Log struct {
 	// this many records per known address (plus 1024).
 	compactFactor int
 	syncs         uint64
+	// syncGap is the least time from one group commit's start to the
+	// next's (DefaultSyncGap).
+	syncGap time.Duration
 }
+
+// DefaultSyncGap is the least time between two group commits. An idle
+// log syncs a record at once; under load the writer waits out the rest of
+// the gap after the previous commit began, so that more records share
+// each fdatasync, whose CPU cost hardly depends on what it carries: at
+// 9,000 exchanges/s, 5 ms cut the server's CPU per exchange by 7 % and at
+// 6,000/s by 15 % (bench/README.md, DHCP), for an ACK that waits at most
+// 5 ms longer. Every ACK still goes out only after its lease is synced.
+const DefaultSyncGap = 5 * time.Millisecond
 
 // batch is one group commit: every caller whose record went into it waits
 // on done and then reads err.
@@ -101,7 +114,7 @@ func open(dir, logName, lockName string) (*Log, error) {
 		return nil, fmt.Errorf("lease store: locking %s: %w", lock.Name(), err)
 	}
 	l := &Log{
-		dir: dir, name: logName, lock: lock, compactFactor: 4,
+		dir: dir, name: logName, lock: lock, compactFactor: 4, syncGap: DefaultSyncGap,
 		cur:  &batch{done: make(chan struct{})},
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
@@ -241,7 +254,12 @@ func (l *Log) writer() {
 	defer close(l.done)
 	var spare []byte
 	var spareQ []Lease
+	var last time.Time
 	for range l.wake {
+		if wait := l.syncGap - time.Since(last); wait > 0 {
+			time.Sleep(wait)
+		}
+		last = time.Now()
 		l.mu.Lock()
 		buf, q, dones, b := l.pending, l.queued, l.dones, l.cur
 		l.pending, l.queued, l.dones = spare[:0], spareQ[:0], nil

@@ -141,6 +141,46 @@ func TestLogGroupCommit(t *testing.T) {
 	}
 }
 
+// TestLogSyncGap: under a steady stream of commits the writer syncs at
+// most once per syncGap (plus the first), and every commit is still
+// durable when Allocate returns.
+func TestLogSyncGap(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.syncGap = 40 * time.Millisecond
+	const writers, each = 8, 20
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := l.Allocate(lease(w*each+i, 0)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if most := uint64(took/l.syncGap) + 1; l.Syncs() > most {
+		t.Errorf("%d syncs in %v with a gap of %v: at most %d", l.Syncs(), took, l.syncGap, most)
+	}
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != writers*each {
+		t.Errorf("%d leases on disk after every Allocate returned, want %d", len(got), writers*each)
+	}
+}
+
 func TestLogCompacts(t *testing.T) {
 	dir := t.TempDir()
 	l, err := Open(dir)

@@ -146,6 +146,20 @@ step() {
 		sed 's/^/profile: /' "$WORK/profile-$name-$rate.txt" >&2
 	fi
 	local c1; c1=$(cpu_ticks)
+	# Where the lost exchanges went (DIAG=1, to stderr): the server's own
+	# counters (dropped: shed by its full queue), the client namespace's
+	# UDP receive-buffer errors (perfdhcp's socket overflowed) and the
+	# server namespace's (rackboot reads through its raw socket; its UDP
+	# socket drops every request by filter, counted as InErrors).
+	if [ "${DIAG:-0}" = 1 ]; then
+		{
+			printf 'diag %s %s: ' "$name" "$rate"
+			case $name in rackboot*) ip netns exec $NS_S curl -s "http://$SRV:18080/metrics" |
+				awk '/^rackboot_dhcp_(received|dropped|replied|send_error)_total /{sub("rackboot_dhcp_","",$1); sub("_total","",$1); printf "%s=%s ", $1, $2}' ;; esac
+			ip netns exec $NS_C awk '/^Udp:/ {if (!h) {for (i=2;i<=NF;i++) n[$i]=i; h=1} else printf "client_rcvbuf_errors=%s ", $n["RcvbufErrors"]}' /proc/net/snmp
+			echo
+		} >&2
+	fi
 	stop_server
 	awk -v rate="$rate" -v secs="$STEP_SECONDS" -v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" '
 		/Statistics for: DISCOVER-OFFER/ {sec="do"} /Statistics for: REQUEST-ACK/ {sec="ra"}
