@@ -29,6 +29,9 @@ func (h *Handler) emit(req *dhcpv4.DHCPv4, c dhcpwire.Client, reply string, ip n
 	if d != nil && d.Machine != nil && d.Machine.Hostname != "" {
 		ev.Hostname = d.Machine.Hostname
 	}
+	if d != nil && bootFile != "" {
+		ev.Loader = d.Next.Loader
+	}
 	if why == "" && d != nil && bootFile == "" {
 		ev.Reason = d.Next.Why
 	}

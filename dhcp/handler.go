@@ -91,8 +91,10 @@ type HandlerConfig struct {
 	// MaxNewLeasesPerSecond caps the DISCOVERs of clients that hold no
 	// address, per relay (giaddr) or for the attached segment; 0: no cap.
 	MaxNewLeasesPerSecond int
-	// Watch follows every boot decision (may be nil).
-	Watch dhcpwire.Watcher
+	// Refusals tells which firmware refused iPXE, for loader auto (may
+	// be nil: then only secure_boot switches loader auto to the signed
+	// chain).
+	Refusals dhcpwire.Refusals
 	// ProbeAhead caps each pool's set of addresses probed ahead of demand
 	// (ahead.go): 0 means DefaultProbeAhead, negative turns it off (every
 	// new address is probed on the request path). ProbeFresh is how long
@@ -121,7 +123,7 @@ type Handler struct {
 	goProbe func(func()) bool
 	limiter *rateLimiter
 	events  events.Sink
-	watch   dhcpwire.Watcher
+	refused dhcpwire.Refusals
 	Metrics Metrics
 
 	aheadSize  int
@@ -149,7 +151,7 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 	h := &Handler{
 		inv: c.Inventory, srv: c.Server, log: c.Log, now: c.Now,
 		prober: c.Prober, probeTO: c.ProbeTimeout, goProbe: c.Go,
-		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now), events: c.Events, watch: c.Watch,
+		limiter: newRateLimiter(c.MaxNewLeasesPerSecond, c.Now), events: c.Events, refused: c.Refusals,
 
 		aheadSize: c.ProbeAhead, aheadFresh: cmp0(c.ProbeFresh, DefaultProbeFresh), aheadKick: make(chan struct{}, 1),
 	}
@@ -499,7 +501,7 @@ func (h *Handler) Sweep() {
 
 // decide classifies the client and asks the inventory what it boots.
 func (h *Handler) decide(req *dhcpv4.DHCPv4) (dhcpwire.Client, boot.Decision) {
-	return dhcpwire.Decide(req, h.inv(), h.srv, h.watch)
+	return dhcpwire.Decide(req, h.inv(), h.srv, h.refused)
 }
 
 // reply builds an OFFER or ACK with the subnet's options, the machine's

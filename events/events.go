@@ -127,9 +127,13 @@ type Event struct {
 	HasArch  bool
 	Hostname string
 	BootFile string
-	Profile  string
-	Via      string // what chose the profile: machine, group, default_profile
-	Group    string // the group, when Via is "group"
+	// Loader is the loader the handed boot program belongs to (ipxe,
+	// pxelinux, grub), when BootFile names one: the timeline tells by it
+	// that firmware was handed iPXE (and then refused it).
+	Loader  string
+	Profile string
+	Via     string // what chose the profile: machine, group, default_profile
+	Group   string // the group, when Via is "group"
 
 	// TFTP and HTTP.
 	File     string // the TFTP file name or the HTTP path

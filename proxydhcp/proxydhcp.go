@@ -41,7 +41,7 @@ type Responder struct {
 	srv      boot.Server
 	log      logrus.FieldLogger
 	events   events.Sink
-	watch    dhcpwire.Watcher
+	refusals dhcpwire.Refusals
 	Counters Counters
 }
 
@@ -54,9 +54,10 @@ func New(inv func() *boot.Inventory, srv boot.Server, log logrus.FieldLogger, si
 	return &Responder{inv: inv, srv: srv, log: logx.OrDiscard(log), events: sink}
 }
 
-// WithWatcher returns a copy of r that tells w of every decision.
-func (r *Responder) WithWatcher(w dhcpwire.Watcher) *Responder {
-	return &Responder{inv: r.inv, srv: r.srv, log: r.log, events: r.events, watch: w}
+// WithRefusals returns a copy of r that asks rf which firmware refused
+// iPXE (loader auto; package timeline answers).
+func (r *Responder) WithRefusals(rf dhcpwire.Refusals) *Responder {
+	return &Responder{inv: r.inv, srv: r.srv, log: r.log, events: r.events, refusals: rf}
 }
 
 // Respond implements dhcpwire.Responder for port 67: a DISCOVER gets a
@@ -110,7 +111,7 @@ func counted(reply *dhcpv4.DHCPv4, c *atomic.Uint64) *dhcpv4.DHCPv4 {
 // reply builds an OFFER or ACK with no address: server identifier, next
 // server, boot file and the options PXE firmware merges.
 func (r *Responder) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) *dhcpv4.DHCPv4 {
-	c, d := dhcpwire.Decide(req, r.inv(), r.srv, r.watch)
+	c, d := dhcpwire.Decide(req, r.inv(), r.srv, r.refusals)
 	bf, ok := dhcpwire.FieldsFor(d.Next, r.srv)
 	if !ok {
 		r.ignore(req, d.Next.Why)
@@ -153,6 +154,9 @@ func (r *Responder) emit(req *dhcpv4.DHCPv4, c dhcpwire.Client, reply string, d 
 	}
 	if d != nil && d.Profile != nil {
 		ev.Profile, ev.Via, ev.Group = d.Profile.Name, d.Source.String(), d.Group
+	}
+	if d != nil && bootFile != "" {
+		ev.Loader = d.Next.Loader
 	}
 	r.events.Emit(ev)
 }

@@ -257,3 +257,66 @@ func TestDiscoverHold(t *testing.T) {
 		t.Fatalf("held iPXE client: %v", ipxe)
 	}
 }
+
+// refusalsFunc adapts a function to dhcpwire.Refusals and records what it
+// was asked.
+type refusalsFunc struct {
+	refused bool
+	asked   []bool // the discover argument of each call
+}
+
+func (f *refusalsFunc) RefusedIPXE(mac net.HardwareAddr, discover bool) bool {
+	f.asked = append(f.asked, discover)
+	return f.refused && mac.String() == clientMAC.String()
+}
+
+// TestRefusedIPXEAuto: with loader auto, a UEFI PXE client whose firmware
+// refused iPXE (the Refusals says so) gets Shim in the file field, on port
+// 67 and 4011 alike, and the event names the loader; one that did not
+// gets iPXE. iPXE itself is never asked about.
+func TestRefusedIPXEAuto(t *testing.T) {
+	inv := boot.NewInventory(testinv.Parse(t, "profiles: {demo: {kernel: vmlinuz, loader: auto}}\ndefault_profile: demo\n"))
+	srv := boot.Server{Addr: serverAddr, HTTPPort: 8080, Has: func(string) bool { return true }}
+	uefi := vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64)
+	ipxe := append(vendor("PXEClient:Arch:00007:UNDI:003010", iana.EFI_X86_64), dhcpv4.WithOption(dhcpv4.OptUserClass("iPXE")))
+	tests := []struct {
+		name      string
+		refused   bool
+		mt        dhcpv4.MessageType
+		port      int
+		mods      []dhcpv4.Modifier
+		file      string
+		loader    string
+		asked     []bool
+		goldenOut string
+	}{
+		{"not refused", false, dhcpv4.MessageTypeDiscover, 67, uefi, "ipxe.efi", "ipxe", []bool{true}, ""},
+		{"refused, DISCOVER", true, dhcpv4.MessageTypeDiscover, 67, uefi, "secureboot/shimx64.efi", "grub", []bool{true}, "offer-uefi-refused-ipxe"},
+		{"refused, REQUEST on 4011", true, dhcpv4.MessageTypeRequest, 4011, append(uefi, dhcpv4.WithClientIP(net.IPv4(192, 0, 2, 77))),
+			"secureboot/shimx64.efi", "grub", []bool{false}, "ack-4011-uefi-refused-ipxe"},
+		{"iPXE is not asked", true, dhcpv4.MessageTypeDiscover, 67, ipxe, "http://192.0.2.1:8080/boot.ipxe", "ipxe", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rf := &refusalsFunc{refused: tt.refused}
+			var got events.Collector
+			r := New(func() *boot.Inventory { return inv }, srv, nil, &got).WithRefusals(rf)
+			reply := answer(r, tt.port, req(t, tt.mt, tt.mods...))
+			if reply == nil {
+				t.Fatal("no reply")
+			}
+			if reply.BootFileName != tt.file {
+				t.Errorf("file field %q, want %q", reply.BootFileName, tt.file)
+			}
+			if len(rf.asked) != len(tt.asked) || (len(tt.asked) > 0 && rf.asked[0] != tt.asked[0]) {
+				t.Errorf("Refusals asked with discover = %v, want %v", rf.asked, tt.asked)
+			}
+			if evs := got.Events(); len(evs) != 1 || evs[0].Loader != tt.loader || evs[0].BootFile != tt.file {
+				t.Errorf("events %+v, want one with loader %s and boot file %s", evs, tt.loader, tt.file)
+			}
+			if tt.goldenOut != "" {
+				checkGolden(t, filepath.Join("testdata", tt.goldenOut+".golden"), reply.Summary())
+			}
+		})
+	}
+}

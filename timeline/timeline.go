@@ -106,6 +106,8 @@ type machine struct {
 	seq, bootSeq             uint64 // events recorded; the count when this boot began
 	ring                     []record
 	head                     int // next slot to write once the ring is full
+	// refusals of iPXE by its firmware (refusal.go)
+	refusals refusals
 }
 
 // New returns a store for cfg and reads the machines kept in cfg.Dir.
@@ -165,6 +167,7 @@ func (s *Store) record(ev *events.Event, t int64, live bool) {
 	} else {
 		s.touch(m)
 	}
+	s.followIPXE(m, ev, t, live)
 	r := s.encode(ev, t)
 	m.seq++
 	r.seq = m.seq
@@ -422,6 +425,8 @@ type Machine struct {
 	BootSeconds float64 `json:"boot_seconds"`
 	Boots       int     `json:"boots"`
 	Events      []Entry `json:"events,omitempty"`
+	// RefusedIPXE says how often its firmware refused iPXE (refusal.go).
+	RefusedIPXE *IPXERefusals `json:"refused_ipxe,omitempty"`
 }
 
 // summary builds m's Machine; the caller holds the lock.
@@ -430,7 +435,7 @@ func (s *Store) summary(m *machine) Machine {
 		MAC: m.mac.String(), Hostname: m.hostname, Firmware: m.class, Profile: m.profile,
 		Via: s.vocab.word(m.via), Group: m.group, State: m.state, Detail: m.detail, LastError: m.lastError,
 		BootFile: m.bootFile, FirstSeen: time.Unix(0, m.firstSeen).UTC(), LastSeen: time.Unix(0, m.lastSeen).UTC(),
-		Boots: m.boots,
+		Boots: m.boots, RefusedIPXE: m.refusals.summary(),
 	}
 	if m.addr.IsValid() {
 		sum.Addr = m.addr.String()

@@ -182,7 +182,7 @@ func (c *dhcpComponent) Start(ctx context.Context, fail context.CancelCauseFunc)
 	hc := dhcp.HandlerConfig{
 		Inventory: c.d.inv.Load, Subnets: rt.subnets, Server: c.d.server, Log: c.d.log, Store: c.store,
 		OfferHold: time.Duration(cfg.OfferHold), DeclineHold: time.Duration(cfg.DeclineHold),
-		ProbeTimeout: time.Duration(cfg.ProbeTimeout), MaxNewLeasesPerSecond: cfg.MaxNewLeasesPerSecond, Watch: c.d.handoff,
+		ProbeTimeout: time.Duration(cfg.ProbeTimeout), MaxNewLeasesPerSecond: cfg.MaxNewLeasesPerSecond, Refusals: c.d.refusals(),
 		Prefer: c.d.cluster.prefer(),
 		Events: c.d.sink(),
 	}
@@ -255,7 +255,7 @@ func (c *proxyComponent) Start(ctx context.Context, fail context.CancelCauseFunc
 		bs.Close()
 		return err
 	}
-	r := proxydhcp.New(c.d.inv.Load, c.d.server, c.d.log, c.d.sink()).WithWatcher(c.d.handoff)
+	r := proxydhcp.New(c.d.inv.Load, c.d.server, c.d.log, c.d.sink()).WithRefusals(c.d.refusals())
 	c.d.log.WithFields(logrus.Fields{"interface": rt.ifi.Name, "address": rt.addr}).
 		Info("proxydhcp: answering PXE clients beside the network's DHCP server (port 67 read through a raw socket, boot server on port 4011)")
 	port67 := dhcpwire.NewServer(conn, c.d.seen(c.d.cluster.filter(r)), dhcpwire.RouteRFC2131, c.d.log, 2)

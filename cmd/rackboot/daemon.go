@@ -16,7 +16,6 @@ import (
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcp"
 	"github.com/rackboot/rackboot/discovery"
-	"github.com/rackboot/rackboot/handoff"
 	"github.com/rackboot/rackboot/metrics"
 	"github.com/rackboot/rackboot/timeline"
 )
@@ -53,9 +52,6 @@ type daemon struct {
 	api     *http.ServeMux
 	apiAuth http.Handler // api behind the token check (adminAPI)
 	started time.Time
-	// handoff follows what each client was handed: refusals of iPXE
-	// for loader auto and the timeline (grub.go).
-	handoff *handoff.Tracker
 	// discovered records the machines no rule gives a profile (discover.go).
 	discovered *discovery.Registry
 }
@@ -98,11 +94,8 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	if err := d.newTimeline(); err != nil {
 		return nil, err
 	}
-	// observe first: it makes the event metrics that d.sink() hands the
-	// handoff tracker (a tracker made before them emitted into a nil
-	// *metrics.Events and panicked on the first refusal of iPXE).
 	d.observe()
-	d.handoff = newHandoff(d)
+	d.warnBlindAuto()
 	web := newHTTPComponent(d)
 	d.cluster = newClusterComponent(d)
 	d.components = []component{&timelineComponent{d: d}, &discoveryComponent{d: d}, web, newTFTPComponent(d, web), d.cluster}

@@ -4,24 +4,25 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
-	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
-	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
+	"github.com/rackboot/rackboot/events"
 )
 
-// TestDaemonHandoffEmits builds the daemon as serve does and drives its
-// iPXE-refusal tracker through a refusal: the event it emits reaches the
-// timeline and the event metrics. Built before the metrics existed, the
-// tracker held a nil *metrics.Events and every refusal panicked (seen as
-// "dhcp: handling a request panicked" in the Secure Boot lab).
-func TestDaemonHandoffEmits(t *testing.T) {
+// newTestDaemon builds the daemon as serve does, for a DHCP-off inventory
+// with extra YAML appended; it skips when the host has no loopback to
+// serve on.
+func newTestDaemon(t *testing.T, extra string, log *logrus.Logger) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "rackboot.yaml")
-	yaml := "server:\n  interface: lo\n  address: 127.0.0.1\n  data_dir: " + dir + "\ndhcp:\n  mode: off\nprofiles:\n  local: {local: true}\ndefault_profile: local\n"
+	yaml := "server:\n  interface: lo\n  address: 127.0.0.1\n  data_dir: " + dir + "\ndhcp:\n  mode: off\nprofiles:\n  local: {local: true, loader: auto}\ndefault_profile: local\n" + extra
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -29,20 +30,57 @@ func TestDaemonHandoffEmits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetLevel(logrus.ErrorLevel)
 	d, err := newDaemon(cfg, []byte(yaml), overrides{}, log)
 	if err != nil {
 		t.Skipf("no daemon on this host: %v", err)
 	}
-	mac := net.HardwareAddr{0x52, 0x54, 0, 0, 0, 0x77}
-	f := boot.Facts{MAC: mac, Class: boot.ClassPXE, Arch: boot.ArchEFIx64, HasArch: true}
-	handed := boot.Decision{Next: boot.Next{Step: boot.StepTFTP, Program: "ipxe.efi", Loader: config.LoaderIPXE}}
-	d.handoff.Decided(dhcpv4.MessageTypeDiscover, f, handed)
-	d.handoff.Decided(dhcpv4.MessageTypeRequest, f, handed)
-	again := f
-	d.handoff.Amend(dhcpv4.MessageTypeDiscover, &again) // panicked here
-	if !again.RefusedIPXE {
+	return d
+}
+
+// TestDaemonRefusals builds the daemon as serve does and sends it, through
+// the sink its servers emit into, a firmware that took ipxe.efi and asked
+// again: the DHCP server's Refusals (the timeline) says so for the next
+// DISCOVER, and the machine's summary counts it once the DISCOVER is in.
+func TestDaemonRefusals(t *testing.T) {
+	log := logrus.New()
+	log.SetLevel(logrus.ErrorLevel)
+	d := newTestDaemon(t, "", log)
+	r := d.refusals()
+	if r == nil {
+		t.Fatal("no Refusals with the timeline on")
+	}
+	hw := net.HardwareAddr{0x52, 0x54, 0, 0, 0, 0x77}
+	mac, now := events.MACOf(hw), time.Now()
+	for _, msg := range []string{"DISCOVER", "REQUEST"} {
+		d.sink().Emit(events.Event{Time: now, MAC: mac, Kind: events.KindDHCP, Message: msg, Reply: map[string]string{"DISCOVER": "OFFER", "REQUEST": "ACK"}[msg],
+			Class: "pxe", Arch: 7, HasArch: true, BootFile: "ipxe.efi", Loader: config.LoaderIPXE})
+	}
+	if !r.RefusedIPXE(hw, true) {
 		t.Fatal("the second DISCOVER was not taken for a refusal of iPXE")
+	}
+	d.sink().Emit(events.Event{Time: time.Now(), MAC: mac, Kind: events.KindDHCP, Message: "DISCOVER", Reply: "OFFER", Class: "pxe", Arch: 7, HasArch: true,
+		BootFile: "secureboot/shimx64.efi", Loader: config.LoaderGRUB})
+	m, ok := d.timeline.Machine(mac)
+	if !ok || m.RefusedIPXE == nil || m.RefusedIPXE.Count != 1 || !m.RefusedIPXE.Active {
+		t.Errorf("machine's refused_ipxe = %+v, want count 1, active", m.RefusedIPXE)
+	}
+}
+
+// TestDaemonTimelineOff: with timeline.enabled false there is no
+// Refusals at all (not a nil *timeline.Store in an interface, which
+// would not compare equal to nil), and the log says what loader auto
+// then cannot do.
+func TestDaemonTimelineOff(t *testing.T) {
+	log, hook := logtest.NewNullLogger()
+	d := newTestDaemon(t, "timeline:\n  enabled: false\n", log)
+	if r := d.refusals(); r != nil {
+		t.Fatalf("Refusals = %#v with the timeline off, want nil", r)
+	}
+	warned := false
+	for _, e := range hook.AllEntries() {
+		warned = warned || (e.Level == logrus.WarnLevel && strings.Contains(e.Message, "loader auto cannot tell"))
+	}
+	if !warned {
+		t.Error("no warning that loader auto cannot see refusals with the timeline off")
 	}
 }

@@ -6,21 +6,44 @@ import (
 
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
-	"github.com/rackboot/rackboot/events"
+	"github.com/rackboot/rackboot/dhcpwire"
 	"github.com/rackboot/rackboot/grub"
-	"github.com/rackboot/rackboot/handoff"
 	"github.com/rackboot/rackboot/tftp"
 )
 
-// newHandoff follows the DHCP mode's clients; a refusal of iPXE goes into
-// the machine's timeline (GET /api/v1/machines/MAC) as an event of the
-// mode's server.
-func newHandoff(d *daemon) *handoff.Tracker {
-	kind := events.KindDHCP
-	if d.cfg.DHCP.Mode == config.ModeProxy {
-		kind = events.KindProxyDHCP
+// refusals is what tells the DHCP mode's server which firmware refused
+// iPXE, for loader auto: the timeline, which sees every machine's DHCP,
+// TFTP and HTTP events. With timeline.enabled: false there is none, and
+// loader auto gives the signed chain to secure_boot machines only.
+func (d *daemon) refusals() dhcpwire.Refusals {
+	if d.timeline == nil {
+		return nil // not a nil *timeline.Store in a non-nil interface
 	}
-	return handoff.New(handoff.Options{Log: d.log, Sink: d.sink(), Kind: kind})
+	return d.timeline
+}
+
+// warnBlindAuto says at start that loader auto cannot see refusals of
+// iPXE when the timeline is off and the inventory uses loader auto.
+func (d *daemon) warnBlindAuto() {
+	if d.timeline != nil || !usesLoaderAuto(d.cfg) {
+		return
+	}
+	d.log.Warn("timeline.enabled is false: loader auto cannot tell that firmware refused iPXE (the timeline tells it); it gives the signed chain only to machines marked secure_boot: true")
+}
+
+// usesLoaderAuto reports whether any profile or machine says loader: auto.
+func usesLoaderAuto(cfg *config.Config) bool {
+	for _, p := range cfg.Profiles {
+		if p.Loader == config.LoaderAuto {
+			return true
+		}
+	}
+	for i := range cfg.Machines {
+		if cfg.Machines[i].Loader == config.LoaderAuto {
+			return true
+		}
+	}
+	return false
 }
 
 // addGRUBConfigs generates GRUB's config names over TFTP: under its
