@@ -55,10 +55,12 @@ func autoCause(d Decision, f Facts) string {
 }
 
 // GRUBNoHTTPBoot is why UEFI HTTP Boot requests get no signed chain.
-// Verified in the lab (OVMF Secure Boot): Shim and GRUB load over HTTP
-// Boot, but Debian's signed GRUB has no http module, so it cannot read any
-// config and stops at its grub> prompt.
-const GRUBNoHTTPBoot = "the signed GRUB has no http module, so after UEFI HTTP Boot it could not read its config; leaving HTTP Boot for the firmware's PXE attempt (TFTP)"
+// Verified in the lab (OVMF Secure Boot, docs/secure-boot.md): Shim and
+// GRUB load over HTTP Boot, but Debian's signed GRUB then takes its prefix
+// from the boot URL, (http,SERVER:PORT)/grub, whatever the DHCP answer
+// says; it has no http module, so it reads no config and stops at its
+// grub> prompt.
+const GRUBNoHTTPBoot = "after UEFI HTTP Boot the signed GRUB looks for its config only over HTTP (its prefix comes from the boot URL) and has no http module; leaving HTTP Boot for the firmware's PXE attempt (TFTP)"
 
 // signedChain hands UEFI PXE firmware Shim's name, for TFTP from
 // next-server. Only x64 UEFI has the chain; HTTP Boot gets nothing (see
