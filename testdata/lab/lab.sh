@@ -566,15 +566,17 @@ cmd_e2e() {
 # and its timeline (GET /api/v1/machines/MAC) shows it; the VM is then stopped (it would
 # sit in the EFI shell). sbauto (loader auto): the same refusal, then the
 # firmware's next attempt gets the signed chain and must reach the payload.
-# OVMF's PXE over IPv6 is off so that its next attempt (HTTP Boot over
-# IPv4) comes at once.
+# OVMF's IPv6 is off (no PXE or HTTP Boot over IPv6: with only PXEv6 off,
+# HTTP Boot over IPv6 waited minutes for a DHCPv6 answer), so that its
+# next attempt is HTTP Boot over IPv4, which detects the refusal and waits
+# a minute for an offer it can use, then (sbauto) the second card's PXE.
 cmd_refused() {
 	local mode=$1 i
 	ensure_payload
 	lab_up
 	write_inventory "$mode"
 	start_server
-	EXTRA_FW=(-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+	EXTRA_FW=(-fw_cfg name=opt/org.tianocore/IPv6Support,string=n)
 	if [ "$mode" = sbauto ]; then
 		# OVMF tries each boot option once, then sits in its shell; a real
 		# server retries PXE. A second NIC with the same MAC is that retry:
