@@ -129,6 +129,9 @@ func printMachine(out io.Writer, m api.Machine, evs []timeline.Entry, now time.T
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
+	if r := m.RefusedIPXE; r != nil {
+		fmt.Fprintf(tw, "refused iPXE:\t%s\n", refusalText(r, now))
+	}
 	tw.Flush()
 	if len(evs) == 0 {
 		fmt.Fprintln(out, "\nno events")
@@ -145,10 +148,23 @@ func printMachine(out io.Writer, m api.Machine, evs []timeline.Entry, now time.T
 	tw.Flush()
 }
 
+// refusalText says how often the machine's firmware refused iPXE, and
+// what loader auto does about it.
+func refusalText(r *timeline.IPXERefusals, now time.Time) string {
+	s := fmt.Sprintf("%d time(s), last %s (%s)", r.Count, ago(r.Last, now), r.Program)
+	if r.Active {
+		return s + "; loader auto gives it the signed chain until iPXE runs there"
+	}
+	return s + "; iPXE has run there since"
+}
+
 // describe says what an event asked and what it got.
 func describe(e timeline.Entry) (what, result string) {
 	switch e.Kind {
 	case "dhcp", "proxydhcp":
+		if strings.HasPrefix(e.Reason, timeline.RefusedReason) {
+			return strings.TrimSpace(e.Message + " " + e.Class), e.Reason
+		}
 		what = strings.TrimSpace(e.Message + " " + e.Class)
 		if e.Arch != nil {
 			what += fmt.Sprintf(" arch %d", *e.Arch)

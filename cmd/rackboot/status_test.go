@@ -64,6 +64,23 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("status MAC lacks %q:\n%s", want, out)
 		}
 	}
+	refusedMAC, _ := events.ParseMAC("52:54:00:00:00:02")
+	for _, ev := range []events.Event{
+		{MAC: refusedMAC, Kind: events.KindDHCP, Message: "REQUEST", Reply: "ACK", Class: "pxe", BootFile: "ipxe.efi", Loader: "ipxe"},
+		{MAC: refusedMAC, Kind: events.KindDHCP, Message: "DISCOVER", Reply: "OFFER", Class: "httpboot"},
+	} {
+		tl.Emit(ev)
+	}
+	out, err = run("status", "52:54:00:00:00:02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"refused iPXE:  1 time(s), last", "(ipxe.efi); loader auto gives it the signed chain until iPXE runs there",
+		"DISCOVER httpboot  firmware refused iPXE: asked again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status MAC of a refusing machine lacks %q:\n%s", want, out)
+		}
+	}
 	if _, err := run("status", "nope"); err == nil || !strings.Contains(err.Error(), "not a MAC") {
 		t.Errorf("bad MAC: %v", err)
 	}
