@@ -238,3 +238,34 @@ func TestRefusedIPXENil(t *testing.T) {
 		t.Error("a nil store reported a refusal")
 	}
 }
+
+// TestRefusalReadBack: the refusal's event is kept with the machine's
+// boot in Dir, and a store that reads it back at start knows the
+// refusal (loader auto still answers with the signed chain) without
+// logging it again.
+func TestRefusalReadBack(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	s := newStore(t, c, Config{Dir: dir})
+	play(t, s, c, events.KindDHCP, mac1, []req{
+		{at: 0, msg: "DISCOVER", class: "pxe", hand: handIPXE}, {at: 0.1, msg: "REQUEST", class: "pxe", hand: handIPXE},
+		{at: 3, msg: "DISCOVER", class: "httpboot", hand: handAddress},
+	})
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	log, hook := logtest.NewNullLogger()
+	again := newStore(t, c, Config{Dir: dir, Log: log})
+	m, ok := again.Machine(mac1)
+	if !ok || m.RefusedIPXE == nil || m.RefusedIPXE.Count != 1 || !m.RefusedIPXE.Active {
+		t.Fatalf("read back: refused_ipxe = %+v, want count 1, active", m.RefusedIPXE)
+	}
+	if !again.RefusedIPXE(net.HardwareAddr(mac1[:]), false) {
+		t.Error("read back: RefusedIPXE is false for the machine's next request")
+	}
+	for _, e := range hook.AllEntries() {
+		if strings.HasPrefix(e.Message, "firmware refused iPXE") {
+			t.Errorf("reading back logged the refusal again: %s", e.Message)
+		}
+	}
+}
