@@ -70,7 +70,8 @@ func (s *Store) RefusedIPXE(mac net.HardwareAddr, discover bool) bool {
 // followIPXE updates m's refusal state by ev, before ev is recorded. A
 // firmware DISCOVER that is a refusal first records the refusal's own
 // event (so it comes before the request that showed it) and, when live,
-// logs it; the caller holds the lock.
+// logs it: the one write Emit does under the lock, at most once per
+// firmware boot attempt. The caller holds the lock.
 func (s *Store) followIPXE(m *machine, ev *events.Event, t int64, live bool) {
 	r := &m.refusals
 	switch {
