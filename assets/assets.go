@@ -82,6 +82,7 @@ type Store struct {
 	systemDir string // "" for Debian's folders (see systemDirs)
 	boot      fs.FS
 	log       logrus.FieldLogger
+	generated map[string]*generated // made by the store (generated.go)
 }
 
 // New returns a Store serving the folder dir (may be "") plus the boot
@@ -131,7 +132,8 @@ func Clean(name string) (string, error) {
 }
 
 // Open opens name: first the assets folder, then the boot programs embedded
-// in the binary, then Debian's copies in the system folder. A name that
+// in the binary, then Debian's copies in the system folder, then the files
+// the store generates (WithGenerated). A name that
 // is not safe (see Clean) or resolves through a symlink out of the assets
 // folder is refused with ErrUnsafe.
 func (s *Store) Open(name string) (*File, error) {
@@ -147,6 +149,9 @@ func (s *Store) Open(name string) (*File, error) {
 	}
 	if isBootProgram(rel) {
 		return s.openBootProgram(rel)
+	}
+	if g := s.generated[rel]; g != nil {
+		return s.openGenerated(g, rel)
 	}
 	return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
 }

@@ -15,6 +15,12 @@ const (
 	SecureBootDir = "secureboot/"
 	ShimProgram   = SecureBootDir + "shimx64.efi"
 	GRUBProgram   = SecureBootDir + "grubx64.efi"
+	// SecureBootImage is what UEFI HTTP Boot gets: a disk image the
+	// firmware mounts as a RAM disk, holding Shim as
+	// \EFI\BOOT\BOOTX64.EFI, GRUB beside it and a grub.cfg that goes on
+	// over TFTP (package grub, Image). The name must end in .img: that is
+	// how the firmware tells a disk image from an EFI program.
+	SecureBootImage = SecureBootDir + "httpboot.img"
 )
 
 // usesGRUB reports whether a UEFI firmware client (PXE or HTTP Boot)
@@ -54,17 +60,11 @@ func autoCause(d Decision, f Facts) string {
 	return "it refused iPXE"
 }
 
-// GRUBNoHTTPBoot is why UEFI HTTP Boot requests get no signed chain.
-// Verified in the lab (OVMF Secure Boot, docs/secure-boot.md): Shim and
-// GRUB load over HTTP Boot, but Debian's signed GRUB then takes its prefix
-// from the boot URL, (http,SERVER:PORT)/grub, whatever the DHCP answer
-// says; it has no http module, so it reads no config and stops at its
-// grub> prompt.
-const GRUBNoHTTPBoot = "after UEFI HTTP Boot the signed GRUB looks for its config only over HTTP (its prefix comes from the boot URL) and has no http module; leaving HTTP Boot for the firmware's PXE attempt (TFTP)"
-
 // signedChain hands UEFI PXE firmware Shim's name, for TFTP from
-// next-server. Only x64 UEFI has the chain; HTTP Boot gets nothing (see
-// GRUBNoHTTPBoot).
+// next-server, and UEFI HTTP Boot the URL of SecureBootImage: the signed
+// GRUB started by HTTP Boot itself would look for its config over HTTP,
+// which it cannot speak (docs/secure-boot.md). Only x64 UEFI has the
+// chain.
 func signedChain(f Facts, s Server) Next {
 	x64 := f.Arch == ArchEFIx64 || f.Arch == ArchEFIBC || f.Arch == ArchEFIx64HTTP || (!f.HasArch && f.Class == ClassHTTP)
 	if !x64 {
@@ -76,7 +76,10 @@ func signedChain(f Facts, s Server) Next {
 		}
 	}
 	if f.Class == ClassHTTP {
-		return none(GRUBNoHTTPBoot)
+		if !s.has(SecureBootImage) {
+			return none("no " + SecureBootImage + " for UEFI HTTP Boot (rackboot builds it only for an IPv4 server address)")
+		}
+		return Next{Step: StepHTTPProgram, Program: SecureBootImage, URL: s.AssetURL(SecureBootImage), Loader: config.LoaderGRUB}
 	}
 	return Next{Step: StepTFTP, Program: ShimProgram, Loader: config.LoaderGRUB}
 }

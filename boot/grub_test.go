@@ -46,6 +46,9 @@ func TestNextGRUB(t *testing.T) {
 	refusedIPXELoader.RefusedIPXE = true
 	refusedWeb := f("02:00:00:00:00:06", ClassPXE, 7)
 	refusedWeb.RefusedIPXE = true
+	refusedHTTP := f("02:00:00:00:00:03", ClassHTTP, 16)
+	refusedHTTP.RefusedIPXE = true
+	image := Next{Step: StepHTTPProgram, Program: "secureboot/httpboot.img", URL: "http://192.0.2.1:8080/assets/secureboot/httpboot.img", Loader: "grub"}
 	tests := []struct {
 		name string
 		f    Facts
@@ -53,7 +56,8 @@ func TestNextGRUB(t *testing.T) {
 	}{
 		{"grub profile, uefi pxe", f("02:00:00:00:00:01", ClassPXE, 7), shim},
 		{"grub profile, ebc arch", f("02:00:00:00:00:01", ClassPXE, 9), shim},
-		{"grub profile, http boot gets nothing", f("02:00:00:00:00:01", ClassHTTP, 16), Next{Why: GRUBNoHTTPBoot}},
+		{"grub profile, http boot gets the disk image", f("02:00:00:00:00:01", ClassHTTP, 16), image},
+		{"auto after a refused ipxe, http boot", refusedHTTP, image},
 		{"grub profile, bios keeps ipxe", f("02:00:00:00:00:01", ClassPXE, 0), Next{Step: StepTFTP, Program: "undionly.kpxe", Loader: "ipxe"}},
 		{"grub profile, ipxe already running", f("02:00:00:00:00:01", ClassIPXE, 7), Next{Step: StepScript, URL: "http://192.0.2.1:8080/boot.ipxe", Loader: "ipxe"}},
 		{"grub profile, arm64", f("02:00:00:00:00:01", ClassPXE, 11), Next{Why: "no signed boot chain for arch 11 (ARM 64-bit UEFI) (rackboot has Shim and GRUB for x64 UEFI only)"}},
@@ -78,6 +82,10 @@ func TestNextGRUB(t *testing.T) {
 	missing := Server{Addr: srv.Addr, HTTPPort: 8080, Has: func(n string) bool { return n != GRUBProgram }}
 	if got := inv.Decide(f("02:00:00:00:00:01", ClassPXE, 7), missing).Next; got.Step != StepNone || !strings.Contains(got.Why, "secureboot/grubx64.efi") {
 		t.Errorf("GRUB missing: %+v", got)
+	}
+	noImage := Server{Addr: srv.Addr, HTTPPort: 8080, Has: func(n string) bool { return n != SecureBootImage }}
+	if got := inv.Decide(f("02:00:00:00:00:01", ClassHTTP, 16), noImage).Next; got.Step != StepNone || !strings.Contains(got.Why, SecureBootImage) {
+		t.Errorf("image missing: %+v", got)
 	}
 	if d := inv.Decide(f("02:00:00:00:00:05", ClassPXE, 7), srv); !d.SecureBoot || d.Group != "sb" {
 		t.Errorf("group decision %+v", d)

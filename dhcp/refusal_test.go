@@ -66,3 +66,24 @@ func TestRefusedIPXEFromTimeline(t *testing.T) {
 		t.Errorf("timeline refused_ipxe = %+v, want count 1, active, ipxe.efi", m.RefusedIPXE)
 	}
 }
+
+// TestSecureBootHTTPBoot: in full mode, UEFI HTTP Boot under loader grub
+// gets an address and the URL of the Secure Boot disk image with option
+// 60 HTTPClient (testdata/offer-httpboot-secureboot.golden).
+func TestSecureBootHTTPBoot(t *testing.T) {
+	y := "dhcp:\n  subnets:" + testSubnets + "profiles:\n  demo: {kernel: vmlinuz, loader: grub}\nmachines:\n  - {mac: \"52:54:00:12:34:56\", ipv4: 192.0.2.50, profile: demo}\n"
+	hc := testHandlerConfig(t, y)
+	hc.Server.Has = func(string) bool { return true }
+	hc.Now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	h := mustHandler(t, hc)
+	reply := h.Handle(request(t, dhcpv4.MessageTypeDiscover, knownMAC,
+		dhcpv4.WithOption(dhcpv4.OptClassIdentifier("HTTPClient:Arch:00016:UNDI:003000")),
+		dhcpv4.WithOption(dhcpv4.OptClientArch(iana.EFI_X86_64_HTTP))))
+	if reply == nil {
+		t.Fatal("no reply")
+	}
+	if want := "http://192.0.2.1:8080/assets/" + boot.SecureBootImage; reply.BootFileName != want {
+		t.Errorf("file %q, want %q", reply.BootFileName, want)
+	}
+	golden.Check(t, filepath.Join("testdata", "offer-httpboot-secureboot.golden"), []byte(reply.Summary()))
+}

@@ -1,6 +1,7 @@
 package grub
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"net/netip"
@@ -217,5 +218,21 @@ func TestForFacts(t *testing.T) {
 	}
 	if res, err := r.ForFacts(boot.Facts{UUID: "b8945908-d6a6-41a9-611d-74a6ab80b83d"}); err == nil {
 		t.Errorf("unknown uuid: %s", res.Body)
+	}
+}
+
+// TestImage: the HTTP Boot image's config goes on over TFTP (golden
+// testdata/httpboot_image.cfg), and the image holds Shim, GRUB and it.
+func TestImage(t *testing.T) {
+	server := netip.MustParseAddr("192.0.2.1")
+	golden.Check(t, filepath.Join("testdata", "httpboot_image.cfg"), ImageConfig(server))
+	img, err := Image([]byte("SHIM-BYTES"), []byte("GRUB-BYTES"), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range [][]byte{[]byte("SHIM-BYTES"), []byte("GRUB-BYTES"), ImageConfig(server), []byte("BOOTX64 EFI"), []byte("GRUBX64 EFI"), []byte("GRUB    CFG")} {
+		if !bytes.Contains(img, want) {
+			t.Errorf("the image lacks %q", want)
+		}
 	}
 }

@@ -51,6 +51,11 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	w.Header().Set("ETag", etag(f.Size, f.ModTime))
+	if strings.HasSuffix(f.Name, ".img") {
+		// UEFI HTTP Boot mounts a disk image of this type as a RAM disk
+		// (the Secure Boot image, boot.SecureBootImage).
+		w.Header().Set("Content-Type", "application/vnd.efi-img")
+	}
 	writeDeadline(w, transferTime(f.Size))
 	http.ServeContent(w, r, f.Name, f.ModTime, content(f))
 }

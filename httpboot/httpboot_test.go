@@ -338,3 +338,16 @@ func TestRequestLog(t *testing.T) {
 		})
 	}
 }
+
+// TestAssetDiskImage: a .img is served as application/vnd.efi-img, the
+// type UEFI HTTP Boot mounts as a RAM disk (boot.SecureBootImage).
+func TestAssetDiskImage(t *testing.T) {
+	f := newFixture(t)
+	mustWrite(t, filepath.Join(f.dir, "secureboot", "httpboot.img"), "FAT")
+	for _, method := range []string{"GET", "HEAD"} {
+		w := f.do(method, "/assets/secureboot/httpboot.img", nil)
+		if w.Code != 200 || w.Header().Get("Content-Type") != "application/vnd.efi-img" {
+			t.Errorf("%s: status %d, Content-Type %q, want 200 application/vnd.efi-img", method, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+}

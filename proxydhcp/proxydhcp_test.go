@@ -320,3 +320,20 @@ func TestRefusedIPXEAuto(t *testing.T) {
 		})
 	}
 }
+
+// TestSecureBootHTTPBoot: under loader grub, UEFI HTTP Boot gets the URL
+// of the Secure Boot disk image with option 60 HTTPClient
+// (testdata/offer-httpclient-secureboot.golden).
+func TestSecureBootHTTPBoot(t *testing.T) {
+	inv := boot.NewInventory(testinv.Parse(t, "profiles: {demo: {kernel: vmlinuz, loader: grub}}\ndefault_profile: demo\n"))
+	srv := boot.Server{Addr: serverAddr, HTTPPort: 8080, Has: func(string) bool { return true }}
+	r := New(func() *boot.Inventory { return inv }, srv, nil, nil)
+	reply := answer(r, 67, req(t, dhcpv4.MessageTypeDiscover, vendor("HTTPClient:Arch:00016:UNDI:003000", iana.EFI_X86_64_HTTP)...))
+	if reply == nil {
+		t.Fatal("no reply")
+	}
+	if want := "http://192.0.2.1:8080/assets/" + boot.SecureBootImage; reply.BootFileName != want {
+		t.Errorf("file %q, want %q", reply.BootFileName, want)
+	}
+	checkGolden(t, filepath.Join("testdata", "offer-httpclient-secureboot.golden"), reply.Summary())
+}

@@ -76,6 +76,7 @@ func newDaemon(cfg *config.Config, data []byte, ov overrides, log *logrus.Logger
 	}
 	d := &daemon{cfg: cfg, ov: ov, rt: rt, inv: &atomic.Pointer[boot.Inventory]{},
 		assets: assets.New(cfg.Server.Assets, log), metrics: &metrics.Registry{}, log: log}
+	d.assets = withSecureBootImage(d.assets, rt.addr)
 	d.inv.Store(boot.NewInventory(cfg))
 	d.reload = newReloader(d.inv, ov, log, data)
 	d.api, d.started = http.NewServeMux(), time.Now()

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/rackboot/rackboot/assets"
 	"github.com/rackboot/rackboot/boot"
 	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/dhcpwire"
@@ -58,4 +59,26 @@ func addGRUBConfigs(gen map[string]tftp.GenerateFunc, r *grub.Resolver) {
 			return res.Body, err
 		}
 	}
+}
+
+// withSecureBootImage makes the store serve boot.SecureBootImage, UEFI HTTP
+// Boot's way into the signed chain (package grub, Image): Shim and GRUB as
+// the store serves them (the assets folder's own copies first), and a
+// config that goes on over TFTP from server. Only for an IPv4 server:
+// GRUB's net_bootp is DHCPv4.
+func withSecureBootImage(s *assets.Store, server netip.Addr) *assets.Store {
+	if !server.Is4() {
+		return s
+	}
+	return s.WithGenerated(boot.SecureBootImage, func(s *assets.Store) ([]byte, error) {
+		shim, err := s.ReadAll(boot.ShimProgram)
+		if err != nil {
+			return nil, err
+		}
+		g, err := s.ReadAll(boot.GRUBProgram)
+		if err != nil {
+			return nil, err
+		}
+		return grub.Image(shim, g, server)
+	})
 }
