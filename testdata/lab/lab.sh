@@ -20,7 +20,12 @@
 #                          iPXE EFI ROM),
 #                          or pxelinux (a BIOS VM whose profile has loader:
 #                          pxelinux: pxelinux.0, generated pxelinux.cfg, kernel
-#                          and initrd over TFTP, all in rackboot's TFTP log)
+#                          and initrd over TFTP, all in rackboot's TFTP log).
+#                          Secure Boot (OVMF's Secure Boot build, loader: grub):
+#                          secureboot (firmware PXE), httpboot-secureboot (UEFI
+#                          HTTP Boot of rackboot's disk image), each also with
+#                          proxy-; sbipxe and sbauto (iPXE refused, see
+#                          cmd_refused)
 #   lab.sh e2e6 MODE       IPv6 boots: see lab6.sh (pxe6, httpboot6, proxy-pxe6, dual)
 #   lab.sh demo            boot one BIOS VM and narrate every step live
 #
@@ -322,6 +327,10 @@ start_vm() {
 		fw=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
 			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_SB_CODE"
 			-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd")
+		# httpboot-secureboot: UEFI HTTP Boot over IPv4 alone (PXE and
+		# IPv6 off); rackboot hands it its Secure Boot disk image
+		[[ $mode == *httpboot-secureboot ]] && fw+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
+			-fw_cfg name=opt/org.tianocore/IPv6Support,string=n)
 		;;
 	uefi | httpboot | uefiipxe)
 		[ -f "$OVMF_CODE" ] || die "$OVMF_CODE missing (apt-get install ovmf)"
@@ -480,14 +489,24 @@ pxelinux_ok() {
 # secureboot_ok checks that the boot went through the signed chain under
 # Secure Boot: the kernel says Secure Boot is on, and rackboot's log shows
 # Shim, GRUB, a generated grub.cfg, the kernel and the initrd sent over TFTP.
+# With UEFI HTTP Boot (httpboot-secureboot, and sbauto, whose attempt after
+# the refused PXE one is HTTP Boot) Shim and GRUB come inside the disk
+# image over HTTP instead.
 secureboot_ok() {
-	local f clean
+	local f clean files=(secureboot/shimx64.efi secureboot/grubx64.efi)
 	clean=$(tr -d '\r' <"$WORK/console.log")
 	if ! grep -q 'Secure boot enabled' <<<"$clean"; then
 		log "FAIL: secureboot: the kernel did not report 'Secure boot enabled'"
 		return 1
 	fi
-	for f in secureboot/shimx64.efi secureboot/grubx64.efi '[a-z]*/grub.cfg[^ "]*' vmlinuz initrd.gz; do
+	if [[ ${1:-} == *httpboot-secureboot || ${1:-} == sbauto ]]; then
+		files=()
+		if ! grep 'msg="http request"' "$WORK/rackboot.log" | grep 'method=GET' | grep -q 'path=/assets/secureboot/httpboot.img .*status=200'; then
+			log "FAIL: secureboot: rackboot did not send secureboot/httpboot.img over HTTP"
+			return 1
+		fi
+	fi
+	for f in "${files[@]}" '[a-z]*/grub.cfg[^ "]*' vmlinuz initrd.gz; do
 		if ! grep 'msg="tftp transfer"' "$WORK/rackboot.log" | grep -q "file=\"\?/\?$f"; then
 			log "FAIL: secureboot: rackboot did not send $f over TFTP"
 			return 1
@@ -500,9 +519,10 @@ cmd_e2e() {
 	local mode=${1:-}
 	case $mode in
 	bios | uefi | httpboot | uefiipxe | pxelinux | secureboot | proxy-secureboot) ;;
+	httpboot-secureboot | proxy-httpboot-secureboot) ;;
 	sbipxe | sbauto) cmd_refused "$mode"; return ;;
 	proxy-bios | proxy-uefi | proxy-httpboot | proxy-uefiipxe | proxy-peer-bios | proxy-peer-uefi | off-bios | off-uefi) ;;
-	*) die "usage: lab.sh e2e bios|uefi|httpboot|uefiipxe|pxelinux|proxy-bios|proxy-uefi|proxy-httpboot|proxy-uefiipxe|proxy-peer-bios|proxy-peer-uefi|off-bios|off-uefi" ;;
+	*) die "usage: lab.sh e2e bios|uefi|httpboot|uefiipxe|pxelinux|secureboot|httpboot-secureboot|sbipxe|sbauto|proxy-bios|proxy-uefi|proxy-httpboot|proxy-uefiipxe|proxy-secureboot|proxy-httpboot-secureboot|proxy-peer-bios|proxy-peer-uefi|off-bios|off-uefi" ;;
 	esac
 	ensure_payload
 	lab_up
@@ -551,7 +571,7 @@ cmd_e2e() {
 		console_tail
 		exit 1
 	fi
-	if [[ $mode == *secureboot ]] && ! secureboot_ok; then
+	if [[ $mode == *secureboot ]] && ! secureboot_ok "$mode"; then
 		server_log_tail
 		console_tail
 		exit 1
@@ -566,10 +586,10 @@ cmd_e2e() {
 # and its timeline (GET /api/v1/machines/MAC) shows it; the VM is then stopped (it would
 # sit in the EFI shell). sbauto (loader auto): the same refusal, then the
 # firmware's next attempt gets the signed chain and must reach the payload.
-# OVMF's IPv6 is off (no PXE or HTTP Boot over IPv6: with only PXEv6 off,
-# HTTP Boot over IPv6 waited minutes for a DHCPv6 answer), so that its
-# next attempt is HTTP Boot over IPv4, which detects the refusal and waits
-# a minute for an offer it can use, then (sbauto) the second card's PXE.
+# OVMF's IPv6 is off (no PXE over IPv6, which would wait minutes for a
+# DHCPv6 answer), so that its next attempt is HTTP Boot over IPv4: its
+# DISCOVER shows the refusal, and (sbauto) it gets the Secure Boot disk
+# image.
 cmd_refused() {
 	local mode=$1 i
 	ensure_payload
@@ -577,16 +597,6 @@ cmd_refused() {
 	write_inventory "$mode"
 	start_server
 	EXTRA_FW=(-fw_cfg name=opt/org.tianocore/IPv6Support,string=n)
-	if [ "$mode" = sbauto ]; then
-		# OVMF tries each boot option once, then sits in its shell; a real
-		# server retries PXE. A second NIC with the same MAC is that retry:
-		# its PXE attempt comes after the first NIC's refused one.
-		in_ns ip tuntap add tap1 mode tap
-		in_ns ip link set tap1 master br0
-		in_ns ip link set tap1 up
-		EXTRA_FW+=(-netdev tap,id=n1,ifname=tap1,script=no,downscript=no
-			-device "virtio-net-pci,netdev=n1,mac=$VM_MAC,romfile=")
-	fi
 	start_vm "$mode"
 	for i in $(seq 1 "$BOOT_TIMEOUT"); do
 		grep -q 'msg="firmware refused iPXE' "$WORK/rackboot.log" && break
@@ -603,7 +613,7 @@ cmd_refused() {
 	if [ "$mode" = sbauto ]; then
 		wait_vm
 		summarize
-		if ! console_ok "$mode" || ! secureboot_ok; then
+		if ! console_ok "$mode" || ! secureboot_ok "$mode"; then
 			log "FAIL: sbauto: no payload through the signed chain after the refusal (${VM_SECONDS}s)"
 			server_log_tail
 			console_tail
