@@ -107,14 +107,10 @@ func TestLogPersistsAcrossReopen(t *testing.T) {
 
 // TestLogGroupCommit: concurrent changes share syncs, and every one that
 // returned is in the file a reader sees, while the store is open.
-func TestLogGroupCommit(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	const writers, each = 32, 50
+// allocateConcurrently has writers goroutines allocate each leases apiece
+// (lease(0) to lease(writers*each-1)) and returns when all are done.
+func allocateConcurrently(t *testing.T, l *Log, writers, each int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -129,6 +125,17 @@ func TestLogGroupCommit(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestLogGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const writers, each = 32, 50
+	allocateConcurrently(t, l, writers, each)
 	if s := l.Syncs(); s >= writers*each {
 		t.Errorf("%d syncs for %d changes: no group commit", s, writers*each)
 	}
@@ -154,20 +161,7 @@ func TestLogSyncGap(t *testing.T) {
 	l.syncGap = 40 * time.Millisecond
 	const writers, each = 8, 20
 	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if err := l.Allocate(lease(w*each+i, 0)); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	allocateConcurrently(t, l, writers, each)
 	took := time.Since(start)
 	if most := uint64(took/l.syncGap) + 1; l.Syncs() > most {
 		t.Errorf("%d syncs in %v with a gap of %v: at most %d", l.Syncs(), took, l.syncGap, most)
