@@ -22,6 +22,12 @@ SRV=10.64.0.1 CLI=10.64.0.2
 POOL_FIRST=10.65.0.1 POOL_LAST=10.66.255.254
 WORK=$(mktemp -d /tmp/rbbench.XXXXXX)
 PID=
+# PIN=1 gives the server the first core and perfdhcp the second (taskset),
+# as when the clients are other machines: unpinned, perfdhcp and the
+# server share both cores and a server that spends more CPU starves the
+# generator (bench/README.md, "where the drops go").
+SRV_PIN=() GEN_PIN=()
+if [ "${PIN:-0}" = 1 ]; then SRV_PIN=(taskset -c 0) GEN_PIN=(taskset -c 1); fi
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)"; exit 1; }
 for t in perfdhcp ip go; do command -v $t >/dev/null || { echo "run.sh: $t missing (perfdhcp: apt-get install kea-admin)"; exit 1; }; done
@@ -59,7 +65,7 @@ start_server() {
 	mkdir -p "$dir"
 	case $name in
 	responder)
-		ip netns exec $NS_S "$WORK/responder" -server-id $SRV >"$dir/log" 2>&1 &
+		ip netns exec $NS_S "${SRV_PIN[@]}" "$WORK/responder" -server-id $SRV >"$dir/log" 2>&1 &
 		;;
 	rackboot|rackboot-probe|rackboot-notimeline|rackboot-before)
 		# rackboot-before: the binary BEFORE_BIN names (an older build to
@@ -86,7 +92,7 @@ profiles:
   local: {local: true}
 default_profile: local
 YAML
-		ip netns exec $NS_S "$bin" serve --config "$dir/rackboot.yaml" --log-level warn >"$dir/log" 2>&1 &
+		ip netns exec $NS_S "${SRV_PIN[@]}" "$bin" serve --config "$dir/rackboot.yaml" --log-level warn >"$dir/log" 2>&1 &
 		;;
 	kea|kea-mt)
 		# kea: raw socket, single-threaded (Kea 2.2's defaults), the faster
@@ -103,10 +109,10 @@ YAML
   "loggers": [ { "name": "kea-dhcp4", "severity": "WARN", "output_options": [ { "output": "$dir/kea.log" } ] } ]
 } }
 JSON
-		KEA_PIDFILE_DIR=$dir KEA_LOCKFILE_DIR=$dir ip netns exec $NS_S kea-dhcp4 -c "$dir/kea.json" >"$dir/log" 2>&1 &
+		KEA_PIDFILE_DIR=$dir KEA_LOCKFILE_DIR=$dir ip netns exec $NS_S "${SRV_PIN[@]}" kea-dhcp4 -c "$dir/kea.json" >"$dir/log" 2>&1 &
 		;;
 	dnsmasq)
-		ip netns exec $NS_S dnsmasq -k --port=0 --interface=rbb-s --bind-interfaces \
+		ip netns exec $NS_S "${SRV_PIN[@]}" dnsmasq -k --port=0 --interface=rbb-s --bind-interfaces \
 			--dhcp-range=$POOL_FIRST,$POOL_LAST,255.240.0.0,1h --dhcp-leasefile="$dir/dnsmasq.leases" \
 			--no-ping --dhcp-lease-max=200000 --no-resolv --pid-file="$dir/pid" --log-facility="$dir/dnsmasq.log" >"$dir/log" 2>&1 &
 		;;
@@ -134,7 +140,7 @@ step() {
 	if [ "${PROFILE:-0}" = 1 ]; then
 		perf record -F 999 -g -p "$PID" -o "$dir/perf.data" >/dev/null 2>&1 & perf=$!
 	fi
-	ip netns exec $NS_C timeout $((STEP_SECONDS + 20)) perfdhcp -4 -l rbb-c -r "$rate" -R "$CLIENTS" "${pxe[@]}" \
+	ip netns exec $NS_C "${GEN_PIN[@]}" timeout $((STEP_SECONDS + 20)) perfdhcp -4 -l rbb-c -r "$rate" -R "$CLIENTS" "${pxe[@]}" \
 		-p "$STEP_SECONDS" $SRV >"$dir/perfdhcp.out" 2>&1 || true
 	if [ -n "$perf" ]; then
 		kill -INT $perf; wait $perf 2>/dev/null || true
