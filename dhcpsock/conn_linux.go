@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/mdlayher/packet"
@@ -26,10 +27,11 @@ import (
 // datagrams to a MAC address (to a client that has no address yet) or,
 // for relays and clients that have one, through a UDP socket.
 type RawConn struct {
-	pc  *packet.Conn
-	udp *net.UDPConn // nil when another process holds port 67
-	src netip.Addr
-	buf []byte
+	pc     *packet.Conn
+	in     *batchReader
+	udp    *net.UDPConn // nil when another process holds port 67
+	src    netip.Addr
+	closed atomic.Bool
 }
 
 var _ dhcpwire.Conn = (*RawConn)(nil)
@@ -51,10 +53,13 @@ func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, erro
 	if err != nil {
 		return nil, fmt.Errorf("raw socket on %s: %w", ifi.Name, err)
 	}
-	if rc, err := pc.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { deepenQueue(int(fd)) })
+	rc, err := pc.SyscallConn()
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("raw socket on %s: %w", ifi.Name, err)
 	}
-	c := &RawConn{pc: pc, src: src, buf: make([]byte, 65536)}
+	rc.Control(func(fd uintptr) { deepenQueue(int(fd)) })
+	c := &RawConn{pc: pc, in: newBatchReader(rc), src: src}
 	if bindUDP {
 		if c.udp, err = listenUDP(ifi.Name, 67); err != nil {
 			pc.Close()
@@ -132,14 +137,18 @@ func dropAll(fd int) error {
 		&unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]})
 }
 
-// ReadRequest implements dhcpwire.Conn.
+// ReadRequest implements dhcpwire.Conn. Requests are read in batches
+// (batchReader); after Close it returns net.ErrClosed.
 func (c *RawConn) ReadRequest() ([]byte, netip.AddrPort, error) {
 	for {
-		n, _, err := c.pc.ReadFrom(c.buf)
+		b, err := c.in.read()
 		if err != nil {
+			if c.closed.Load() {
+				err = net.ErrClosed
+			}
 			return nil, netip.AddrPort{}, err
 		}
-		d, err := parseUDP4(c.buf[:n])
+		d, err := parseUDP4(b)
 		if err != nil || d.DstPort != 67 {
 			continue
 		}
@@ -163,6 +172,7 @@ func (c *RawConn) Send(payload []byte, to dhcpwire.Delivery) error {
 
 // Close implements dhcpwire.Conn.
 func (c *RawConn) Close() error {
+	c.closed.Store(true)
 	var err error
 	if c.udp != nil {
 		err = c.udp.Close()

@@ -126,6 +126,10 @@ JSON
 # (ip netns exec replaces itself with the server).
 cpu_ticks() { awk '{print $14+$15}' /proc/"$PID"/stat; }
 
+# switches: context switches, voluntary and not, of all the server's
+# threads so far (DIAG=1 prints them per exchange).
+switches() { cat /proc/"$PID"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'; }
+
 # step NAME RATE: one perfdhcp run; prints "rate acks_per_s drop_pct
 # cpu_us_per_exchange offer_delay_ms ack_delay_ms" (perfdhcp's average
 # DISCOVER-OFFER and REQUEST-ACK delays). PXE=1 adds a PXE ROM's options
@@ -133,7 +137,7 @@ cpu_ticks() { awk '{print $14+$15}' /proc/"$PID"/stat; }
 step() {
 	local name=$1 rate=$2 dir=$WORK/$1-$2
 	start_server "$name" "$dir"
-	local t0 c0; c0=$(cpu_ticks)
+	local t0 c0 s0; c0=$(cpu_ticks) s0=$(switches)
 	local pxe=()
 	[ "${PXE:-0}" = 1 ] && pxe=(-o 60,505845436c69656e743a417263683a30303030303a554e44493a303032303031 -o 93,0000)
 	local perf=
@@ -144,14 +148,15 @@ step() {
 		-p "$STEP_SECONDS" $SRV >"$dir/perfdhcp.out" 2>&1 || true
 	if [ -n "$perf" ]; then
 		kill -INT $perf; wait $perf 2>/dev/null || true
+		[ -z "${PROFILE_KEEP:-}" ] || cp "$dir/perf.data" "$PROFILE_KEEP/perf-$name-$rate.data"
 		{
 			perf report -i "$dir/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
 			echo
-			perf report -i "$dir/perf.data" --children --sort sym --percent-limit ${PROFILE_LIMIT:-2} --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -${PROFILE_LINES:-60}
+			perf report -i "$dir/perf.data" ${PROFILE_MODE:---children} --sort sym --percent-limit ${PROFILE_LIMIT:-2} --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -${PROFILE_LINES:-60}
 		} >"$WORK/profile-$name-$rate.txt" || true
 		sed 's/^/profile: /' "$WORK/profile-$name-$rate.txt" >&2
 	fi
-	local c1; c1=$(cpu_ticks)
+	local c1 s1; c1=$(cpu_ticks) s1=$(switches)
 	# Where the lost exchanges went (DIAG=1, to stderr): the server's own
 	# counters (dropped: shed by its full queue), the client namespace's
 	# UDP receive-buffer errors (perfdhcp's socket overflowed) and the
@@ -163,6 +168,7 @@ step() {
 			case $name in rackboot*) ip netns exec $NS_S curl -s "http://$SRV:18080/metrics" |
 				awk '/^rackboot_dhcp_(received|dropped|replied|send_error)_total /{sub("rackboot_dhcp_","",$1); sub("_total","",$1); printf "%s=%s ", $1, $2}' ;; esac
 			ip netns exec $NS_C awk '/^Udp:/ {if (!h) {for (i=2;i<=NF;i++) n[$i]=i; h=1} else printf "client_rcvbuf_errors=%s ", $n["RcvbufErrors"]}' /proc/net/snmp
+			printf 'server_context_switches=%s ' $((s1 - s0))
 			echo
 		} >&2
 	fi
