@@ -22,6 +22,9 @@ type Inventory struct {
 	byMAC  map[string]*config.Machine
 	byUUID map[string]*config.Machine
 	byAddr map[netip.Addr]*config.Machine
+	// profiles are cfg's profiles with their Name set, so that Profile
+	// copies none per request.
+	profiles map[string]*config.Profile
 }
 
 // NewInventory indexes cfg. cfg must have passed config validation and must
@@ -30,7 +33,12 @@ type Inventory struct {
 func NewInventory(cfg *config.Config) *Inventory {
 	n := len(cfg.Machines)
 	inv := &Inventory{cfg: cfg, byMAC: make(map[string]*config.Machine, n),
-		byUUID: make(map[string]*config.Machine), byAddr: make(map[netip.Addr]*config.Machine)}
+		byUUID: make(map[string]*config.Machine), byAddr: make(map[netip.Addr]*config.Machine),
+		profiles: make(map[string]*config.Profile, len(cfg.Profiles))}
+	for name, p := range cfg.Profiles {
+		p.Name = name
+		inv.profiles[name] = &p
+	}
 	for i := range cfg.Machines {
 		m := &cfg.Machines[i]
 		if m.HWAddr != nil {
@@ -70,14 +78,10 @@ func (inv *Inventory) MachineByAddr(a netip.Addr) *config.Machine {
 	return inv.byAddr[a]
 }
 
-// Profile returns the named profile, or nil.
+// Profile returns the named profile, or nil. The profile is shared, like
+// the inventory: callers must not modify it.
 func (inv *Inventory) Profile(name string) *config.Profile {
-	p, ok := inv.cfg.Profiles[name]
-	if !ok {
-		return nil
-	}
-	p.Name = name
-	return &p
+	return inv.profiles[name]
 }
 
 // Decide says what a client gets: the profile, then the next step for
@@ -111,7 +115,7 @@ func (inv *Inventory) Decide(f Facts, s Server) Decision {
 // choose picks the profile (steps 1-4 of Decide).
 func (inv *Inventory) choose(f Facts) Decision {
 	m := inv.Machine(f.MAC)
-	attrs := attributes(f, m)
+	attrs := clientAttrs{f: f, m: m}
 	d := Decision{Machine: m, SecureBoot: inv.secureBoot(m, attrs)}
 	name := ""
 	if m != nil && m.Profile != "" {
@@ -123,7 +127,7 @@ func (inv *Inventory) choose(f Facts) Decision {
 		case inv.cfg.DefaultProfile != "":
 			d.Source, name = SourceDefault, inv.cfg.DefaultProfile
 		default:
-			d.Reason = noMatchReason(m, attrs)
+			d.Reason = noMatchReason(m, attrs.all())
 			return d
 		}
 	}
@@ -134,7 +138,7 @@ func (inv *Inventory) choose(f Facts) Decision {
 }
 
 // bestGroup returns the group with the most selector keys all matching attrs.
-func (inv *Inventory) bestGroup(attrs map[string]string) *config.Group {
+func (inv *Inventory) bestGroup(attrs clientAttrs) *config.Group {
 	var best *config.Group
 	for i := range inv.cfg.Groups {
 		g := &inv.cfg.Groups[i]
@@ -150,9 +154,9 @@ func (inv *Inventory) bestGroup(attrs map[string]string) *config.Group {
 
 // selectorMatches reports whether every key of sel has the same value in
 // attrs. MAC values compare case-insensitively.
-func selectorMatches(sel, attrs map[string]string) bool {
+func selectorMatches(sel map[string]string, attrs clientAttrs) bool {
 	for k, want := range sel {
-		got, ok := attrs[k]
+		got, ok := attrs.get(k)
 		if !ok || !strings.EqualFold(got, want) {
 			return false
 		}
@@ -160,40 +164,70 @@ func selectorMatches(sel, attrs map[string]string) bool {
 	return true
 }
 
-// attributes merges what is known of a client into the flat key space that
-// group selectors use: the machine's labels, the client's extra labels, and
-// the reserved keys mac, uuid, hostname and arch.
-func attributes(f Facts, m *config.Machine) map[string]string {
-	a := map[string]string{}
-	if m != nil {
-		for k, v := range m.Labels {
-			a[k] = v
+// clientAttrs is what is known of a client in the flat key space that
+// group selectors use: the machine's labels, the client's extra labels,
+// and the reserved keys mac, uuid, hostname and arch. Selectors read it
+// one key at a time (get), so that matching them builds no map.
+type clientAttrs struct {
+	f Facts
+	m *config.Machine
+}
+
+// reservedKeys are the keys clientAttrs fills from Facts and Machine
+// fields rather than labels.
+var reservedKeys = [...]string{"hostname", "uuid", "mac", "arch"}
+
+// get is one key's value. The client's facts win over its extra labels,
+// which win over the machine's hostname and uuid, which win over the
+// machine's labels.
+func (a clientAttrs) get(key string) (string, bool) {
+	f, m := &a.f, a.m
+	switch {
+	case key == "arch" && f.HasArch:
+		return strconv.Itoa(int(f.Arch)), true
+	case key == "hostname" && f.Hostname != "":
+		return f.Hostname, true
+	case key == "uuid" && f.UUID != "":
+		return f.UUID, true
+	case key == "mac" && f.MAC != nil:
+		return f.MAC.String(), true
+	}
+	if v := f.Labels[key]; v != "" {
+		return v, true
+	}
+	if m == nil {
+		return "", false
+	}
+	switch {
+	case key == "hostname" && m.Hostname != "":
+		return m.Hostname, true
+	case key == "uuid" && m.UUID != "":
+		return m.UUID, true
+	}
+	v, ok := m.Labels[key]
+	return v, ok
+}
+
+// all is every key with a value, as a map (for noMatchReason).
+func (a clientAttrs) all() map[string]string {
+	out := map[string]string{}
+	add := func(k string) {
+		if v, ok := a.get(k); ok {
+			out[k] = v
 		}
-		if m.Hostname != "" {
-			a["hostname"] = m.Hostname
+	}
+	for _, k := range reservedKeys {
+		add(k)
+	}
+	for k := range a.f.Labels {
+		add(k)
+	}
+	if a.m != nil {
+		for k := range a.m.Labels {
+			add(k)
 		}
-		if m.UUID != "" {
-			a["uuid"] = m.UUID
-		}
 	}
-	for k, v := range f.Labels {
-		if v != "" {
-			a[k] = v
-		}
-	}
-	if f.MAC != nil {
-		a["mac"] = f.MAC.String()
-	}
-	if f.UUID != "" {
-		a["uuid"] = f.UUID
-	}
-	if f.Hostname != "" {
-		a["hostname"] = f.Hostname
-	}
-	if f.HasArch {
-		a["arch"] = strconv.Itoa(int(f.Arch))
-	}
-	return a
+	return out
 }
 
 // noMatchReason describes why no profile was chosen.

@@ -1,11 +1,13 @@
 package boot
 
 import (
+	"maps"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/rackboot/rackboot/config"
 	"github.com/rackboot/rackboot/internal/testinv"
 )
 
@@ -187,5 +189,44 @@ func TestFactsEFI(t *testing.T) {
 		if got := tt.f.EFI(); got != tt.want {
 			t.Errorf("%+v.EFI() = %v, want %v", tt.f, got, tt.want)
 		}
+	}
+}
+
+// TestClientAttrs covers the precedence of what group selectors see: the
+// client's facts over its extra labels over the machine's hostname and
+// uuid over the machine's labels.
+func TestClientAttrs(t *testing.T) {
+	m := &config.Machine{Hostname: "db1", UUID: "m-uuid", Labels: map[string]string{
+		"rack": "a", "hostname": "label-host", "uuid": "label-uuid", "mac": "label-mac", "empty": "",
+	}}
+	tests := []struct {
+		name string
+		f    Facts
+		m    *config.Machine
+		want map[string]string
+	}{
+		{"nothing known", Facts{}, nil, map[string]string{}},
+		{"facts only", Facts{MAC: mustMAC("52:54:00:aa:bb:cc"), UUID: "f-uuid", Hostname: "h", Arch: ArchEFIx64, HasArch: true},
+			nil, map[string]string{"mac": "52:54:00:aa:bb:cc", "uuid": "f-uuid", "hostname": "h", "arch": "7"}},
+		{"machine fields over its labels", Facts{}, m,
+			map[string]string{"rack": "a", "hostname": "db1", "uuid": "m-uuid", "mac": "label-mac", "empty": ""}},
+		{"client labels over the machine, empty ones ignored", Facts{Labels: map[string]string{"rack": "b", "hostname": "q", "empty": "", "x": ""}}, m,
+			map[string]string{"rack": "b", "hostname": "q", "uuid": "m-uuid", "mac": "label-mac", "empty": ""}},
+		{"facts over everything", Facts{MAC: mustMAC("52:54:00:aa:bb:cc"), UUID: "f-uuid", Hostname: "h", Labels: map[string]string{"uuid": "q", "arch": "9"}}, m,
+			map[string]string{"rack": "a", "hostname": "h", "uuid": "f-uuid", "mac": "52:54:00:aa:bb:cc", "empty": "", "arch": "9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := clientAttrs{f: tt.f, m: tt.m}
+			if got := a.all(); !maps.Equal(got, tt.want) {
+				t.Errorf("attributes = %v, want %v", got, tt.want)
+			}
+			for _, k := range []string{"rack", "hostname", "uuid", "mac", "arch", "empty", "x", "absent"} {
+				v, ok := a.get(k)
+				if wv, wok := tt.want[k]; v != wv || ok != wok {
+					t.Errorf("get(%q) = %q %v, want %q %v", k, v, ok, wv, wok)
+				}
+			}
+		})
 	}
 }

@@ -95,7 +95,7 @@ func (inv *Inventory) grubConfig(p *config.Profile) Next {
 
 // secureBoot reports whether the machine, or any group whose selector
 // matches attrs, says secure_boot: true.
-func (inv *Inventory) secureBoot(m *config.Machine, attrs map[string]string) bool {
+func (inv *Inventory) secureBoot(m *config.Machine, attrs clientAttrs) bool {
 	if m != nil && m.SecureBoot {
 		return true
 	}

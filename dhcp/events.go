@@ -19,7 +19,7 @@ func (h *Handler) emit(req *dhcpv4.DHCPv4, c dhcpwire.Client, reply string, ip n
 	}
 	ev := events.Event{
 		Time: h.now(), MAC: events.MACOf(req.ClientHWAddr), Kind: events.KindDHCP, Addr: ip,
-		Message: req.MessageType().String(), Reply: reply, Class: c.Facts.Class.String(),
+		Message: dhcpwire.MessageTypeOf(req).String(), Reply: reply, Class: c.Facts.Class.String(),
 		Arch: uint16(c.Facts.Arch), HasArch: c.Facts.HasArch, Hostname: c.Facts.Hostname,
 		BootFile: bootFile, Reason: why,
 	}

@@ -29,7 +29,8 @@ const (
 type subnet struct {
 	cfg      config.Subnet
 	pool     *Pool
-	lastWarn atomic.Int64 // unix nanoseconds of the last exhaustion warning
+	opts     encodedOptions // the subnet's options, for machines without overrides
+	lastWarn atomic.Int64   // unix nanoseconds of the last exhaustion warning
 }
 
 // Metrics are the handler's running totals (docs/dhcp.md lists them).
@@ -181,7 +182,7 @@ func NewHandler(c HandlerConfig) (*Handler, error) {
 		if n > 0 {
 			c.Log.WithFields(logrus.Fields{"cidr": sc.Prefix, "leases": n}).Info("dhcp: leases restored")
 		}
-		h.subnets = append(h.subnets, &subnet{cfg: sc, pool: p})
+		h.subnets = append(h.subnets, &subnet{cfg: sc, pool: p, opts: encodeOptions(effectiveOptions(sc, nil))})
 	}
 	return h, nil
 }
@@ -203,12 +204,14 @@ func (h *Handler) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 	sn := h.subnetFor(req)
 	if sn == nil {
 		h.Metrics.Ignored.Add(1)
-		h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "giaddr": req.GatewayIPAddr.String()}).
-			Debug("dhcp: no subnet serves this request, ignored")
+		if h.enabled(logrus.DebugLevel) {
+			h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "giaddr": req.GatewayIPAddr.String()}).
+				Debug("dhcp: no subnet serves this request, ignored")
+		}
 		h.emitIgnored(req, "no subnet serves this request")
 		return
 	}
-	switch req.MessageType() {
+	switch dhcpwire.MessageTypeOf(req) {
 	case dhcpv4.MessageTypeDiscover:
 		h.discover(req, sn, send)
 	case dhcpv4.MessageTypeRequest:
@@ -247,14 +250,20 @@ func (h *Handler) subnetFor(req *dhcpv4.DHCPv4) *subnet {
 }
 
 // holderOf says who the client is: option 61 when sent (RFC 2132 section
-// 9.14), else chaddr.
-func holderOf(req *dhcpv4.DHCPv4, m *config.Machine) Holder {
+// 9.14), else chaddr; named as the inventory names it, else as it named
+// itself (option 12, from its facts).
+func holderOf(req *dhcpv4.DHCPv4, c dhcpwire.Client, m *config.Machine) Holder {
 	id := req.Options.Get(dhcpv4.OptionClientIdentifier)
-	hold := Holder{Key: leases.ClientKey(id, req.ClientHWAddr), MAC: req.ClientHWAddr, ClientID: id, Hostname: req.HostName()}
+	hold := Holder{Key: leases.ClientKey(id, req.ClientHWAddr), MAC: req.ClientHWAddr, ClientID: id, Hostname: c.Facts.Hostname}
 	if m != nil && m.Hostname != "" {
 		hold.Hostname = m.Hostname
 	}
 	return hold
+}
+
+// clientKey is holderOf(req, ...).Key.
+func clientKey(req *dhcpv4.DHCPv4) string {
+	return leases.ClientKey(req.Options.Get(dhcpv4.OptionClientIdentifier), req.ClientHWAddr)
 }
 
 // fixedAddr is the machine's fixed address when it lies in this subnet.
@@ -273,14 +282,14 @@ func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHC
 		sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
 		return
 	}
-	hold := holderOf(req, d.Machine)
+	hold := holderOf(req, c, d.Machine)
 	if !sn.pool.Has(hold.Key) && !h.limiter.allow(req.GatewayIPAddr) {
 		h.Metrics.RateLimited.Add(1)
-		h.clientLog(req, c).Debug("dhcp: over max_new_leases_per_second, DISCOVER dropped")
+		h.debug(req, c, "dhcp: over max_new_leases_per_second, DISCOVER dropped")
 		h.emit(req, c, "", netip.Addr{}, &d, "", "over max_new_leases_per_second, dropped")
 		return
 	}
-	want, _ := dhcpwire.AddrOf(req.RequestedIPAddress())
+	want, _ := dhcpwire.OptionAddr(req, dhcpv4.OptionRequestedIPAddress)
 	ip, kind, err := sn.pool.offer(hold, want)
 	if err != nil {
 		h.exhausted(req, sn, c, err)
@@ -295,17 +304,24 @@ func (h *Handler) discover(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHC
 		return
 	}
 	h.Metrics.OffersProbed.Add(1)
-	job := func() {
-		if ip, ok := h.probeUntilFree(req, sn, hold, ip); ok {
-			sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
-		}
-	}
+	job := h.probeJob(req, sn, hold, ip, c, d, send)
 	if h.goProbe == nil {
 		job()
 	} else if !h.goProbe(job) {
 		h.Metrics.ProbeBusy.Add(1)
 		sn.pool.Forget(hold.Key)
-		h.clientLog(req, c).Debug("dhcp: every prober busy, DISCOVER dropped")
+		h.debug(req, c, "dhcp: every prober busy, DISCOVER dropped")
+	}
+}
+
+// probeJob probes ip (probeUntilFree) and offers the address found. It is
+// discover's closure, built apart so that only a DISCOVER that probes
+// moves the client and the decision to the heap.
+func (h *Handler) probeJob(req *dhcpv4.DHCPv4, sn *subnet, hold Holder, ip netip.Addr, c dhcpwire.Client, d boot.Decision, send func(*dhcpv4.DHCPv4)) func() {
+	return func() {
+		if ip, ok := h.probeUntilFree(req, sn, hold, ip); ok {
+			sendIf(send, h.reply(req, dhcpv4.MessageTypeOffer, ip, sn, c, d))
+		}
 	}
 }
 
@@ -363,18 +379,18 @@ func (h *Handler) exhausted(req *dhcpv4.DHCPv4, sn *subnet, c dhcpwire.Client, e
 //   - RENEWING / REBINDING (ciaddr set): extend the lease, NAK when the
 //     address is not the client's to keep.
 func (h *Handler) request(req *dhcpv4.DHCPv4, sn *subnet, send func(*dhcpv4.DHCPv4)) {
-	sid, hasSID := dhcpwire.AddrOf(req.ServerIdentifier())
-	reqIP, hasReq := dhcpwire.AddrOf(req.RequestedIPAddress())
+	sid, hasSID := dhcpwire.OptionAddr(req, dhcpv4.OptionServerIdentifier)
+	reqIP, hasReq := dhcpwire.OptionAddr(req, dhcpv4.OptionRequestedIPAddress)
 	ci, hasCI := dhcpwire.AddrOf(req.ClientIPAddr)
 	c, d := h.decide(req)
-	hold := holderOf(req, d.Machine)
+	hold := holderOf(req, c, d.Machine)
 	switch {
 	case hasSID && sid != h.srv.Addr:
 		sn.pool.Forget(hold.Key)
 		h.Metrics.Ignored.Add(1)
 	case hasSID && !hasReq:
 		h.Metrics.Ignored.Add(1)
-		h.clientLog(req, c).Debug("dhcp: REQUEST in SELECTING without requested address, ignored")
+		h.debug(req, c, "dhcp: REQUEST in SELECTING without requested address, ignored")
 	case hasSID:
 		h.bindAndAck(req, sn, reqIP, c, d, hold, send)
 	case hasReq:
@@ -407,7 +423,9 @@ func (h *Handler) initReboot(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c dh
 		sendIf(send, h.nak(req, c, "requested "+ip.String()+" is outside the pool"))
 	default:
 		h.Metrics.Ignored.Add(1)
-		h.clientLog(req, c).WithField("ip", ip).Debug("dhcp: INIT-REBOOT from a client without a lease, ignored")
+		if h.enabled(logrus.DebugLevel) {
+			h.clientLog(req, c).WithField("ip", ip).Debug("dhcp: INIT-REBOOT from a client without a lease, ignored")
+		}
 	}
 }
 
@@ -424,30 +442,46 @@ func (h *Handler) bindAndAck(req *dhcpv4.DHCPv4, sn *subnet, ip netip.Addr, c dh
 		sendIf(send, h.reply(req, dhcpv4.MessageTypeAck, ip, sn, c, d))
 		return
 	}
-	sn.pool.BindAsync(hold, ip, h.leaseTime(sn, d.Machine), func(err error) {
-		switch {
-		case errors.Is(err, ErrNotAvailable):
-			sendIf(send, h.nak(req, c, err.Error()))
-		case err != nil:
-			h.Metrics.StoreErrors.Add(1)
-			h.clientLog(req, c).WithError(err).Error("dhcp: lease not recorded, no ACK sent")
-		default:
-			sendIf(send, h.reply(req, dhcpv4.MessageTypeAck, ip, sn, c, d))
-		}
-	})
+	a := &pendingAck{h: h, req: req, sn: sn, ip: ip, c: c, d: d, send: send}
+	sn.pool.BindAsync(hold, ip, h.leaseTime(sn, d.Machine), a.done)
+}
+
+// pendingAck is a REQUEST whose binding is on its way to disk: one
+// allocation for all that the answer needs.
+type pendingAck struct {
+	h    *Handler
+	req  *dhcpv4.DHCPv4
+	sn   *subnet
+	ip   netip.Addr
+	c    dhcpwire.Client
+	d    boot.Decision
+	send func(*dhcpv4.DHCPv4)
+}
+
+// done answers once the store took the binding (or failed to).
+func (a *pendingAck) done(err error) {
+	h := a.h
+	switch {
+	case errors.Is(err, ErrNotAvailable):
+		sendIf(a.send, h.nak(a.req, a.c, err.Error()))
+	case err != nil:
+		h.Metrics.StoreErrors.Add(1)
+		h.clientLog(a.req, a.c).WithError(err).Error("dhcp: lease not recorded, no ACK sent")
+	default:
+		sendIf(a.send, h.reply(a.req, dhcpv4.MessageTypeAck, a.ip, a.sn, a.c, a.d))
+	}
 }
 
 // decline quarantines the address a client found in use (RFC 2131 section
 // 4.3.3).
 func (h *Handler) decline(req *dhcpv4.DHCPv4, sn *subnet) {
-	ip, ok := dhcpwire.AddrOf(req.RequestedIPAddress())
+	ip, ok := dhcpwire.OptionAddr(req, dhcpv4.OptionRequestedIPAddress)
 	if !ok {
 		h.Metrics.Ignored.Add(1)
 		return
 	}
-	hold := holderOf(req, nil)
 	entry := h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "ip": ip})
-	if err := sn.pool.Decline(hold.Key, ip); err != nil {
+	if err := sn.pool.Decline(clientKey(req), ip); err != nil {
 		h.Metrics.Ignored.Add(1)
 		entry.WithError(err).Debug("dhcp: DECLINE ignored")
 		return
@@ -464,7 +498,7 @@ func (h *Handler) release(req *dhcpv4.DHCPv4, sn *subnet) {
 		return
 	}
 	entry := h.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "ip": ip})
-	if err := sn.pool.Release(holderOf(req, nil).Key, ip); err != nil {
+	if err := sn.pool.Release(clientKey(req), ip); err != nil {
 		h.Metrics.Ignored.Add(1)
 		entry.WithError(err).Debug("dhcp: RELEASE ignored")
 		return
@@ -511,7 +545,7 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 	if ip.IsValid() {
 		r.YourIPAddr = ip.AsSlice()
 	}
-	addOptions(r, effectiveOptions(sn.cfg, d.Machine))
+	sn.addOptions(r, d.Machine)
 	addMachineOptions(r, d.Machine)
 	bf, boots := dhcpwire.FieldsFor(d.Next, h.srv)
 	if boots {
@@ -531,7 +565,7 @@ func (h *Handler) reply(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, ip netip.Addr
 		} else {
 			entry = entry.WithFields(logrus.Fields{"bootfile": bf.File, "profile": d.ProfileName(), "via": d.Via()})
 		}
-		entry.Info("dhcp " + map[dhcpv4.MessageType]string{dhcpv4.MessageTypeOffer: "offer", dhcpv4.MessageTypeAck: "ack"}[mt])
+		entry.Info(replyLine(mt))
 	}
 	return r
 }
@@ -546,16 +580,39 @@ func (h *Handler) nak(req *dhcpv4.DHCPv4, c dhcpwire.Client, why string) *dhcpv4
 	return dhcpwire.NewReply(req, dhcpv4.MessageTypeNak, h.srv.Addr)
 }
 
+// replyLine is the Info line of an OFFER or ACK.
+func replyLine(mt dhcpv4.MessageType) string {
+	switch mt {
+	case dhcpv4.MessageTypeOffer:
+		return "dhcp offer"
+	case dhcpv4.MessageTypeAck:
+		return "dhcp ack"
+	}
+	return "dhcp "
+}
+
 // infoEnabled reports whether Info lines are logged, so that the per-packet
 // ones cost nothing when they are not (a benchmark runs at warn).
-func (h *Handler) infoEnabled() bool {
+func (h *Handler) infoEnabled() bool { return h.enabled(logrus.InfoLevel) }
+
+// enabled reports whether lines of level are logged, so that the fields
+// of a per-packet line are built only when it is; true for a logger that
+// does not tell.
+func (h *Handler) enabled(level logrus.Level) bool {
 	switch l := h.log.(type) {
 	case *logrus.Logger:
-		return l.IsLevelEnabled(logrus.InfoLevel)
+		return l.IsLevelEnabled(level)
 	case *logrus.Entry:
-		return l.Logger.IsLevelEnabled(logrus.InfoLevel)
+		return l.Logger.IsLevelEnabled(level)
 	}
 	return true
+}
+
+// debug logs a Debug line about the client, when Debug lines are logged.
+func (h *Handler) debug(req *dhcpv4.DHCPv4, c dhcpwire.Client, msg string) {
+	if h.enabled(logrus.DebugLevel) {
+		h.clientLog(req, c).Debug(msg)
+	}
 }
 
 func (h *Handler) clientLog(req *dhcpv4.DHCPv4, c dhcpwire.Client) logrus.FieldLogger {

@@ -58,6 +58,43 @@ func (h *Handler) leaseTime(sn *subnet, m *config.Machine) time.Duration {
 	return effectiveOptions(sn.cfg, m).leaseTime
 }
 
+// addOptions adds the subnet's options to a reply, with m's dhcp
+// overrides when it has any.
+func (sn *subnet) addOptions(r *dhcpv4.DHCPv4, m *config.Machine) {
+	if m != nil && m.DHCP != nil {
+		addOptions(r, effectiveOptions(sn.cfg, m))
+		return
+	}
+	sn.opts.addTo(r)
+}
+
+// encodedOptions are options as addOptions puts them in a reply, encoded
+// once rather than on every reply.
+type encodedOptions struct {
+	opts dhcpv4.Options
+	size int // the values' total length
+}
+
+func encodeOptions(o options) encodedOptions {
+	r := dhcpv4.DHCPv4{Options: dhcpv4.Options{}}
+	addOptions(&r, o)
+	e := encodedOptions{opts: r.Options}
+	for _, v := range e.opts {
+		e.size += len(v)
+	}
+	return e
+}
+
+// addTo sets the options in r, their values copied into one buffer of
+// r's own.
+func (e encodedOptions) addTo(r *dhcpv4.DHCPv4) {
+	buf := make([]byte, 0, e.size)
+	for code, v := range e.opts {
+		buf = append(buf, v...)
+		r.Options[code] = buf[len(buf)-len(v) : len(buf) : len(buf)]
+	}
+}
+
 // addOptions adds mask (1), router (3), DNS (6), domain (15), MTU (26),
 // NTP (42), lease time (51) (RFC 2132) and classless routes (121, RFC
 // 3442).

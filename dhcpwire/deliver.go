@@ -52,7 +52,7 @@ func Route(req, reply *dhcpv4.DHCPv4) Delivery {
 	if gi, ok := AddrOf(req.GatewayIPAddr); ok {
 		return Delivery{kind: toRelay, IP: gi, Port: dhcpv4.ServerPort}
 	}
-	if reply.MessageType() == dhcpv4.MessageTypeNak {
+	if MessageTypeOf(reply) == dhcpv4.MessageTypeNak {
 		return broadcast()
 	}
 	if ci, ok := AddrOf(req.ClientIPAddr); ok {

@@ -11,8 +11,10 @@ import (
 
 // FuzzParse feeds arbitrary bytes to the wire layer. Whatever Parse
 // accepts must classify without panicking, and the reply built for it must
-// be a valid BOOTREPLY that parses back with the request's xid and chaddr
-// and is routed per RFC 2131 section 4.1.
+// be a valid BOOTREPLY that parses back with the request's xid and chaddr,
+// is routed per RFC 2131 section 4.1 and has the bytes the library's own
+// reply builder gives; the in-place option readers must agree with the
+// library's decoders.
 func FuzzParse(f *testing.F) {
 	for _, mods := range [][]dhcpv4.Modifier{
 		nil,
@@ -32,6 +34,8 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
+		checkOptionReaders(t, req)
+		checkNewReply(t, req, dhcpv4.MessageTypeOffer, sid)
 		c := Classify(req)
 		if c.RawUUID != nil && len(c.Facts.UUID) != 36 {
 			t.Fatalf("uuid %q from option 97 % x", c.Facts.UUID, c.RawUUID)

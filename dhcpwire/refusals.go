@@ -24,7 +24,7 @@ type Refusals interface {
 func Decide(req *dhcpv4.DHCPv4, inv *boot.Inventory, srv boot.Server, r Refusals) (Client, boot.Decision) {
 	c := Classify(req)
 	if r != nil && c.Facts.MAC != nil && (c.Facts.Class == boot.ClassPXE || c.Facts.Class == boot.ClassHTTP) {
-		c.Facts.RefusedIPXE = r.RefusedIPXE(c.Facts.MAC, req.MessageType() == dhcpv4.MessageTypeDiscover)
+		c.Facts.RefusedIPXE = r.RefusedIPXE(c.Facts.MAC, MessageTypeOf(req) == dhcpv4.MessageTypeDiscover)
 	}
 	return c, inv.Decide(c.Facts, srv)
 }
