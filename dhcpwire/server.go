@@ -45,9 +45,12 @@ func (f ResponderFunc) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 type Counters = rxloop.Counters
 
 // queueLen is the least number of requests waiting for a worker before
-// more are shed: enough to ride out a scheduling gap at ten thousand
-// requests a second, a few hundred kilobytes at most.
-const queueLen = 2048
+// more are shed. The raw socket's reader drains the kernel's queue in
+// batches (dhcpsock), so this queue is what absorbs a burst or a
+// scheduling gap: at 20,000 requests a second 8,192 is 400 ms, a few
+// megabytes at most, well inside a client's first retransmission (4 s,
+// RFC 2131 section 4.1).
+const queueLen = 8192
 
 // Route says where a reply goes, from the request, the reply and the
 // request's source. RouteRFC2131 is the port 67 rule; RouteToSource the
