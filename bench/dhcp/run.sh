@@ -9,6 +9,7 @@
 #   bench/dhcp/run.sh [SERVERS...]      (default: responder rackboot kea dnsmasq)
 #   STEP_SECONDS=10 LADDER="1000 2000" CLIENTS=60000 bench/dhcp/run.sh rackboot
 #   bench/dhcp/run.sh rackboot-notimeline rackboot    (timeline off, then on)
+#   GEN_RCVBUF=1 PIN=1 INTERLEAVE=1 DIAG=1 bench/dhcp/run.sh responder rackboot kea
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -28,6 +29,11 @@ PID=
 # generator (bench/README.md, "where the drops go").
 SRV_PIN=() GEN_PIN=()
 if [ "${PIN:-0}" = 1 ]; then SRV_PIN=(taskset -c 0) GEN_PIN=(taskset -c 1); fi
+# GEN_RCVBUF=1 gives perfdhcp's sockets a 4 MiB receive buffer (rcvbuf.c,
+# preloaded): perfdhcp asks for none and gets net.core.rmem_default, a
+# host-wide setting the bench leaves alone, which a burst of replies
+# overflows (bench/README.md, "where the drops go").
+GEN_ENV=()
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)"; exit 1; }
 for t in perfdhcp ip go; do command -v $t >/dev/null || { echo "run.sh: $t missing (perfdhcp: apt-get install kea-admin)"; exit 1; }; done
@@ -55,6 +61,10 @@ ip -n $NS_S link set rbb-s up
 ip -n $NS_C link set rbb-c up
 
 go build -o "$WORK/responder" ./bench/dhcp/responder
+if [ "${GEN_RCVBUF:-0}" = 1 ]; then
+	cc -O2 -shared -fPIC -o "$WORK/rcvbuf.so" bench/dhcp/rcvbuf.c -ldl
+	GEN_ENV=(env LD_PRELOAD="$WORK/rcvbuf.so")
+fi
 # rackboot as the tree builds it, unless RACKBOOT_BIN names a binary.
 RACKBOOT=${RACKBOOT_BIN:-$WORK/rackboot}
 [ -n "${RACKBOOT_BIN:-}" ] || go build -o "$RACKBOOT" ./cmd/rackboot
@@ -144,7 +154,7 @@ step() {
 	if [ "${PROFILE:-0}" = 1 ]; then
 		perf record -F 999 -g -p "$PID" -o "$dir/perf.data" >/dev/null 2>&1 & perf=$!
 	fi
-	ip netns exec $NS_C "${GEN_PIN[@]}" timeout $((STEP_SECONDS + 20)) perfdhcp -4 -l rbb-c -r "$rate" -R "$CLIENTS" "${pxe[@]}" \
+	ip netns exec $NS_C "${GEN_PIN[@]}" "${GEN_ENV[@]}" timeout $((STEP_SECONDS + 20)) perfdhcp -4 -l rbb-c -r "$rate" -R "$CLIENTS" "${pxe[@]}" \
 		-p "$STEP_SECONDS" $SRV >"$dir/perfdhcp.out" 2>&1 || true
 	if [ -n "$perf" ]; then
 		kill -INT $perf; wait $perf 2>/dev/null || true
@@ -168,6 +178,7 @@ step() {
 			case $name in rackboot*) ip netns exec $NS_S curl -s "http://$SRV:18080/metrics" |
 				awk '/^rackboot_dhcp_(received|dropped|replied|send_error)_total /{sub("rackboot_dhcp_","",$1); sub("_total","",$1); printf "%s=%s ", $1, $2}' ;; esac
 			ip netns exec $NS_C awk '/^Udp:/ {if (!h) {for (i=2;i<=NF;i++) n[$i]=i; h=1} else printf "client_rcvbuf_errors=%s ", $n["RcvbufErrors"]}' /proc/net/snmp
+			ip netns exec $NS_S awk '/^Udp:/ {if (!h) {for (i=2;i<=NF;i++) n[$i]=i; h=1} else printf "server_udp_rcvbuf_errors=%s ", $n["RcvbufErrors"]}' /proc/net/snmp
 			printf 'server_context_switches=%s ' $((s1 - s0))
 			echo
 		} >&2

@@ -11,6 +11,8 @@ import (
 	"flag"
 	"log"
 	"net"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -23,8 +25,14 @@ func main() {
 	server := flag.String("server-id", "10.64.0.1", "server identifier to put in replies")
 	flag.Parse()
 	sid := net.ParseIP(*server).To4()
-	conn, err := net.ListenPacket("udp4", *listen)
+	conn, err := net.ListenUDP("udp4", udpAddr(*listen))
 	if err != nil {
+		log.Fatal(err)
+	}
+	// The same deep receive queue rackboot asks for on its sockets
+	// (dhcpsock), so that a burst is not lost in the kernel before the
+	// responder reads it: 4 MiB, past rmem_max as root.
+	if err := deepen(conn, 4<<20); err != nil {
 		log.Fatal(err)
 	}
 	in := make([]byte, 1500)
@@ -84,4 +92,28 @@ func answer(req, out []byte, sid net.IP, from net.Addr) ([]byte, net.Addr, bool)
 		to = &net.UDPAddr{IP: append(net.IP(nil), gi...), Port: 67}
 	}
 	return out, to, true
+}
+
+// udpAddr resolves the listen flag or exits.
+func udpAddr(s string) *net.UDPAddr {
+	a, err := net.ResolveUDPAddr("udp4", s)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return a
+}
+
+// deepen sets the socket's receive buffer to n bytes (SO_RCVBUFFORCE).
+func deepen(c *net.UDPConn, n int) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n)
+	}); err != nil {
+		return err
+	}
+	return serr
 }
