@@ -3,7 +3,10 @@
 package dhcpsock
 
 import (
+	"encoding/binary"
 	"errors"
+	"net/netip"
+	"os"
 	"syscall"
 	"unsafe"
 
@@ -90,12 +93,39 @@ func (r *batchReader) fill() error {
 	return nil
 }
 
-// recvmmsg receives up to len(hdrs) datagrams without blocking.
+// recvmmsg receives up to len(hdrs) datagrams without blocking. Like
+// sendTo it enters the kernel without the runtime's system-call
+// bookkeeping: the call never blocks, and announcing it would only let the
+// scheduler hand this thread's processor to another thread meanwhile.
 func recvmmsg(fd int, hdrs []mmsghdr) (int, error) {
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])),
+	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])),
 		uintptr(len(hdrs)), unix.MSG_DONTWAIT, 0, 0)
 	if errno != 0 {
 		return 0, errno
 	}
 	return int(n), nil
+}
+
+// sendTo sends one datagram to dst through a UDP socket's RawConn without
+// blocking, waiting in the runtime poller if the socket's send queue is
+// full. It skips what WriteToUDP adds per call (an address converted and
+// allocated, the system call announced to the scheduler, which under load
+// hands the processor to another thread for the microseconds sendto(2)
+// takes and wakes it back).
+func sendTo(rc syscall.RawConn, payload []byte, dst netip.AddrPort) error {
+	sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: dst.Addr().As4()}
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], dst.Port())
+	var errno syscall.Errno
+	err := rc.Write(func(fd uintptr) bool {
+		_, _, errno = unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(unsafe.SliceData(payload))),
+			uintptr(len(payload)), unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+		return errno != unix.EAGAIN && errno != unix.EINTR
+	})
+	if err != nil {
+		return err
+	}
+	if errno != 0 {
+		return os.NewSyscallError("sendto", errno)
+	}
+	return nil
 }

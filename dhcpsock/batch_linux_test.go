@@ -72,3 +72,42 @@ func TestBatchReader(t *testing.T) {
 		t.Fatal("read on a closed socket returned no error")
 	}
 }
+
+// TestSendTo sends datagrams through a UDP socket's RawConn to a loopback
+// socket and reads them back byte for byte; one too long for UDP fails
+// with the kernel's error.
+func TestSendTo(t *testing.T) {
+	in, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	rc, err := out.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := in.LocalAddr().(*net.UDPAddr).AddrPort()
+	for i := range 3 {
+		want := fmt.Appendf(nil, "reply %d", i)
+		if err := sendTo(rc, want, dst); err != nil {
+			t.Fatal(err)
+		}
+		in.SetReadDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 100)
+		n, from, err := in.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf[:n], want) || from != out.LocalAddr().(*net.UDPAddr).AddrPort() {
+			t.Fatalf("got %q from %s, want %q from %s", buf[:n], from, want, out.LocalAddr())
+		}
+	}
+	if err := sendTo(rc, make([]byte, 70000), dst); err == nil {
+		t.Fatal("a 70,000-byte datagram was sent without error")
+	}
+}

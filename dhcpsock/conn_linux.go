@@ -30,6 +30,7 @@ type RawConn struct {
 	pc     *packet.Conn
 	in     *batchReader
 	udp    *net.UDPConn // nil when another process holds port 67
+	udpRaw syscall.RawConn
 	src    netip.Addr
 	closed atomic.Bool
 }
@@ -63,6 +64,10 @@ func ListenRaw(ifi *net.Interface, src netip.Addr, bindUDP bool) (*RawConn, erro
 	if bindUDP {
 		if c.udp, err = listenUDP(ifi.Name, 67); err != nil {
 			pc.Close()
+			return nil, err
+		}
+		if c.udpRaw, err = c.udp.SyscallConn(); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
@@ -166,8 +171,7 @@ func (c *RawConn) Send(payload []byte, to dhcpwire.Delivery) error {
 	if c.udp == nil {
 		return fmt.Errorf("no UDP socket to reach %s", to.IP)
 	}
-	_, err := c.udp.WriteToUDP(payload, &net.UDPAddr{IP: to.IP.AsSlice(), Port: to.Port})
-	return err
+	return sendTo(c.udpRaw, payload, netip.AddrPortFrom(to.IP, uint16(to.Port)))
 }
 
 // Close implements dhcpwire.Conn.
