@@ -9,7 +9,7 @@
 #   bench/dhcp/run.sh [SERVERS...]      (default: responder rackboot kea dnsmasq)
 #   STEP_SECONDS=10 LADDER="1000 2000" CLIENTS=60000 bench/dhcp/run.sh rackboot
 #   bench/dhcp/run.sh rackboot-notimeline rackboot    (timeline off, then on)
-#   GEN_RCVBUF=1 PIN=1 INTERLEAVE=1 DIAG=1 bench/dhcp/run.sh responder rackboot kea
+#   PIN=1 INTERLEAVE=1 DIAG=1 bench/dhcp/run.sh responder rackboot kea
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -29,10 +29,12 @@ PID=
 # generator (bench/README.md, "where the drops go").
 SRV_PIN=() GEN_PIN=()
 if [ "${PIN:-0}" = 1 ]; then SRV_PIN=(taskset -c 0) GEN_PIN=(taskset -c 1); fi
-# GEN_RCVBUF=1 gives perfdhcp's sockets a 4 MiB receive buffer (rcvbuf.c,
-# preloaded): perfdhcp asks for none and gets net.core.rmem_default, a
-# host-wide setting the bench leaves alone, which a burst of replies
-# overflows (bench/README.md, "where the drops go").
+# GEN_RCVBUF=1 (the default) gives perfdhcp's sockets a 4 MiB receive
+# buffer (rcvbuf.c, preloaded): perfdhcp asks for none and gets
+# net.core.rmem_default, a host-wide setting the bench leaves alone, which
+# a burst of replies overflows, and the replies lost there would count as
+# the server's drops (bench/README.md). GEN_RCVBUF=0 measures without it.
+GEN_RCVBUF=${GEN_RCVBUF:-1}
 GEN_ENV=()
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces)"; exit 1; }
@@ -61,7 +63,8 @@ ip -n $NS_S link set rbb-s up
 ip -n $NS_C link set rbb-c up
 
 go build -o "$WORK/responder" ./bench/dhcp/responder
-if [ "${GEN_RCVBUF:-0}" = 1 ]; then
+if [ "$GEN_RCVBUF" = 1 ]; then
+	command -v cc >/dev/null || { echo "run.sh: GEN_RCVBUF=1 needs a C compiler (apt-get install gcc), or set GEN_RCVBUF=0"; exit 1; }
 	cc -O2 -shared -fPIC -o "$WORK/rcvbuf.so" bench/dhcp/rcvbuf.c -ldl
 	GEN_ENV=(env LD_PRELOAD="$WORK/rcvbuf.so")
 fi
