@@ -38,7 +38,7 @@ func (f filter) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 }
 
 func (f filter) mine(req *dhcpv4.DHCPv4) bool {
-	switch req.MessageType() {
+	switch dhcpwire.MessageTypeOf(req) {
 	case dhcpv4.MessageTypeRelease, dhcpv4.MessageTypeDecline:
 		return true
 	}

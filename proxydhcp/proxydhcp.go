@@ -68,7 +68,7 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
 }
 
 func (r *Responder) offer(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
-	if req.MessageType() != dhcpv4.MessageTypeDiscover {
+	if dhcpwire.MessageTypeOf(req) != dhcpv4.MessageTypeDiscover {
 		return nil
 	}
 	if _, relayed := dhcpwire.AddrOf(req.GatewayIPAddr); relayed {
@@ -85,7 +85,7 @@ func (r *Responder) BootServer() dhcpwire.Responder {
 }
 
 func (r *Responder) bootServerAck(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
-	switch req.MessageType() {
+	switch dhcpwire.MessageTypeOf(req) {
 	case dhcpv4.MessageTypeRequest, dhcpv4.MessageTypeInform:
 	default:
 		r.ignore(req, "not a REQUEST or INFORM on the boot server port")
@@ -133,7 +133,7 @@ func (r *Responder) ignore(req *dhcpv4.DHCPv4, why string) {
 	if r.events != nil {
 		r.emit(req, dhcpwire.Classify(req), "", nil, "", why)
 	}
-	r.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "type": req.MessageType().String()}).
+	r.log.WithFields(logrus.Fields{"mac": req.ClientHWAddr.String(), "type": dhcpwire.MessageTypeOf(req).String()}).
 		Debug("proxydhcp: ignored: " + why)
 }
 
@@ -145,7 +145,7 @@ func (r *Responder) emit(req *dhcpv4.DHCPv4, c dhcpwire.Client, reply string, d 
 	}
 	ev := events.Event{
 		Time: time.Now(), MAC: events.MACOf(req.ClientHWAddr), Kind: events.KindProxyDHCP,
-		Message: req.MessageType().String(), Reply: reply, Class: c.Facts.Class.String(),
+		Message: dhcpwire.MessageTypeOf(req).String(), Reply: reply, Class: c.Facts.Class.String(),
 		Arch: uint16(c.Facts.Arch), HasArch: c.Facts.HasArch, Hostname: c.Facts.Hostname,
 		BootFile: bootFile, Reason: why,
 	}

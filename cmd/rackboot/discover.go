@@ -40,7 +40,7 @@ type seenResponder struct {
 }
 
 func (s seenResponder) Respond(req *dhcpv4.DHCPv4, send func(*dhcpv4.DHCPv4)) {
-	if t := req.MessageType(); t == dhcpv4.MessageTypeDiscover || t == dhcpv4.MessageTypeRequest || t == dhcpv4.MessageTypeInform {
+	if t := dhcpwire.MessageTypeOf(req); t == dhcpv4.MessageTypeDiscover || t == dhcpv4.MessageTypeRequest || t == dhcpv4.MessageTypeInform {
 		c := dhcpwire.Classify(req)
 		if discovery.Unknown(s.d.inv.Load(), c.Facts) {
 			s.d.discovered.Observe(req, c, time.Now())
