@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -15,15 +16,7 @@ import (
 // more than one per system call, the longest truncated to a slot; then it
 // blocks for the next datagram sent later.
 func TestBatchReader(t *testing.T) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, rc := loopbackUDP(t)
 	out, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
@@ -77,20 +70,8 @@ func TestBatchReader(t *testing.T) {
 // socket and reads them back byte for byte; one too long for UDP fails
 // with the kernel's error.
 func TestSendTo(t *testing.T) {
-	in, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	rc, err := out.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, _ := loopbackUDP(t)
+	out, rc := loopbackUDP(t)
 	dst := in.LocalAddr().(*net.UDPAddr).AddrPort()
 	for i := range 3 {
 		want := fmt.Appendf(nil, "reply %d", i)
@@ -110,4 +91,20 @@ func TestSendTo(t *testing.T) {
 	if err := sendTo(rc, make([]byte, 70000), dst); err == nil {
 		t.Fatal("a 70,000-byte datagram was sent without error")
 	}
+}
+
+// loopbackUDP is a UDP socket on 127.0.0.1 and its RawConn, closed when
+// the test ends.
+func loopbackUDP(t *testing.T) (*net.UDPConn, syscall.RawConn) {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, rc
 }

@@ -66,11 +66,7 @@ func TestReadStopsAtTornRecord(t *testing.T) {
 }
 
 func TestLogPersistsAcrossReopen(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, l := openTemp(t)
 	for i := range 10 {
 		if err := l.Allocate(lease(i, 0)); err != nil {
 			t.Fatal(err)
@@ -85,7 +81,7 @@ func TestLogPersistsAcrossReopen(t *testing.T) {
 	if err := l.Allocate(lease(11, 0)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Allocate after Close: err %v, want ErrClosed", err)
 	}
-	l, err = Open(dir)
+	l, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +124,7 @@ func allocateConcurrently(t *testing.T, l *Log, writers, each int) {
 }
 
 func TestLogGroupCommit(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, l := openTemp(t)
 	defer l.Close()
 	const writers, each = 32, 50
 	allocateConcurrently(t, l, writers, each)
@@ -152,11 +144,7 @@ func TestLogGroupCommit(t *testing.T) {
 // most once per syncGap (plus the first), and every commit is still
 // durable when Allocate returns.
 func TestLogSyncGap(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, l := openTemp(t)
 	defer l.Close()
 	l.syncGap = 40 * time.Millisecond
 	const writers, each = 8, 20
@@ -176,11 +164,7 @@ func TestLogSyncGap(t *testing.T) {
 }
 
 func TestLogCompacts(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, l := openTemp(t)
 	var wg sync.WaitGroup
 	for range 3000 {
 		wg.Add(1)
@@ -208,11 +192,7 @@ func TestLogCompacts(t *testing.T) {
 }
 
 func TestOpenLocked(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, l := openTemp(t)
 	defer l.Close()
 	if _, err := Open(dir); !errors.Is(err, ErrLocked) {
 		t.Errorf("second Open: err %v, want ErrLocked", err)
@@ -228,4 +208,15 @@ func FuzzReadRecords(f *testing.F) {
 			t.Fatalf("n=%d of %d, err %v", n, len(b), err)
 		}
 	})
+}
+
+// openTemp opens a log in a new temporary directory; the caller closes it.
+func openTemp(t *testing.T) (string, *Log) {
+	t.Helper()
+	dir := t.TempDir()
+	l, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, l
 }
